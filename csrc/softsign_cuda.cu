@@ -1,0 +1,56 @@
+// CUDA kernels: the softsign math as functors for the generic elementwise
+// launcher, run on the current stream of the input's device.
+#include <torch/library.h>
+
+#include "elementwise_cuda.cuh"
+#include "softsign.h"
+#include "softsign_math.h"
+
+namespace softsign_ext {
+namespace {
+
+struct SoftsignOp {
+  template <typename T>
+  __device__ T operator()(T x) const {
+    return softsign_forward(x);
+  }
+};
+
+struct SoftsignGradOp {
+  template <typename T>
+  __device__ T operator()(T grad, T x) const {
+    return softsign_grad(grad, x);
+  }
+};
+
+void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
+  SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_cuda", [&] {
+    cuda::elementwise<scalar_t>(out, SoftsignOp{}, x);
+  });
+}
+
+void softsign_backward_cuda_kernel(const at::Tensor& out,
+                                   const at::Tensor& grad_output,
+                                   const at::Tensor& x) {
+  SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_backward_cuda", [&] {
+    cuda::elementwise<scalar_t>(out, SoftsignGradOp{}, grad_output, x);
+  });
+}
+
+at::Tensor softsign_cuda(const at::Tensor& x) {
+  return softsign_with(x, &softsign_cuda_kernel);
+}
+
+at::Tensor softsign_backward_cuda(const at::Tensor& grad_output,
+                                  const at::Tensor& x) {
+  return softsign_backward_with(grad_output, x, &softsign_backward_cuda_kernel);
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(softsign_ext, CUDA, m) {
+  m.impl("softsign", &softsign_cuda);
+  m.impl("softsign_backward", &softsign_backward_cuda);
+}
+
+}  // namespace softsign_ext

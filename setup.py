@@ -1,0 +1,78 @@
+"""Builds softsign_ext._C: the CPU kernels always, the CUDA kernels whenever
+the installed torch has CUDA and nvcc is found (a GPU need not be visible).
+
+Environment:
+  SOFTSIGN_EXT_CUDA=1 / =0   force the CUDA kernels on (error if impossible) or off.
+  TORCH_CUDA_ARCH_LIST       GPU architectures; when unset and no GPU is visible,
+                             DEFAULT_CUDA_ARCH_LIST below is used.
+  MAX_JOBS                   parallel compile jobs (torch.utils.cpp_extension).
+"""
+
+import glob
+import os
+
+import torch
+from setuptools import setup
+from torch.utils.cpp_extension import (
+    CUDA_HOME,
+    BuildExtension,
+    CppExtension,
+    CUDAExtension,
+)
+
+# sm_89 is the RTX 4090 the KernelBench problem targets, sm_90 the H100; the
+# PTX lets newer GPUs JIT-compile the sm_90 code.
+DEFAULT_CUDA_ARCH_LIST = "8.9;9.0+PTX"
+
+
+def build_cuda() -> bool:
+    forced = os.environ.get("SOFTSIGN_EXT_CUDA")
+    possible = torch.version.cuda is not None and CUDA_HOME is not None
+    if forced == "0":
+        return False
+    if forced == "1" and not possible:
+        raise RuntimeError(
+            "SOFTSIGN_EXT_CUDA=1, but "
+            + ("this torch is CPU-only" if torch.version.cuda is None else "nvcc was not found (set CUDA_HOME)")
+        )
+    if forced not in (None, "", "0", "1"):
+        raise RuntimeError(f"SOFTSIGN_EXT_CUDA must be 0 or 1, not {forced!r}")
+    return possible
+
+
+def extension():
+    sources = sorted(glob.glob("csrc/*.cpp"))
+    # No fast math anywhere: IEEE division and no flush-to-zero keep special
+    # values and subnormals equal to F.softsign's.
+    # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
+    compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
+    common = dict(
+        name="softsign_ext._C",
+        include_dirs=[os.path.abspath("csrc")],
+        # One wheel for every CPython >= 3.10: the module uses only the stable
+        # ABI (torch.utils.cpp_extension sets Py_LIMITED_API to match).
+        py_limited_api=True,
+    )
+    if not build_cuda():
+        print("softsign_ext: building the CPU kernels only")
+        return CppExtension(sources=sources, extra_compile_args=compile_args, **common)
+    if not os.environ.get("TORCH_CUDA_ARCH_LIST") and not torch.cuda.is_available():
+        os.environ["TORCH_CUDA_ARCH_LIST"] = DEFAULT_CUDA_ARCH_LIST
+    print(
+        "softsign_ext: building the CPU and CUDA kernels for "
+        + os.environ.get("TORCH_CUDA_ARCH_LIST", "the visible GPUs")
+    )
+    compile_args["nvcc"] = ["-O3"]
+    return CUDAExtension(
+        sources=sources + sorted(glob.glob("csrc/*.cu")),
+        extra_compile_args=compile_args,
+        **common,
+    )
+
+
+setup(
+    packages=["softsign_ext"],
+    ext_modules=[extension()],
+    cmdclass={"build_ext": BuildExtension},
+    options={"bdist_wheel": {"py_limited_api": "cp310"}},
+)

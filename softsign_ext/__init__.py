@@ -1,0 +1,17 @@
+"""softsign_ext: a bandwidth-bound Softsign, ``x / (1 + |x|)``, for PyTorch.
+
+Importing this package loads the compiled operators ``torch.ops.softsign_ext.softsign``
+and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C++ autograd).
+"""
+
+import torch  # noqa: F401  (the compiled library needs torch's libraries loaded first)
+
+from . import _library
+
+_library.load()
+
+from .modules import ModelNew, Softsign  # noqa: E402
+from .ops import softsign, softsign_backward  # noqa: E402
+
+__all__ = ["softsign", "softsign_backward", "Softsign", "ModelNew"]
+__version__ = "0.1.0"
