@@ -32,15 +32,17 @@ at::Tensor dense(const at::Tensor& t) {
 
 }  // namespace
 
+// Dtype problems raise TypeError and shape problems ValueError in Python;
+// a device mismatch raises RuntimeError, as PyTorch's own operators do.
 at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
   if (at::isFloatingType(dtype)) {
-    TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble ||
+    TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kDouble ||
                     dtype == at::kHalf || dtype == at::kBFloat16,
                 "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
     return dtype;
   }
-  TORCH_CHECK(at::isIntegralType(dtype, /*includeBool=*/false),
+  TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false),
               "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
   return c10::get_default_dtype_as_scalartype();
 }
@@ -50,15 +52,15 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
   TORCH_CHECK(grad_output.device() == x.device(),
               "softsign_backward: grad_output is on ", grad_output.device(),
               " but x is on ", x.device(), "; both must be on one device");
-  TORCH_CHECK(at::isFloatingType(x.scalar_type()),
+  TORCH_CHECK_TYPE(at::isFloatingType(x.scalar_type()),
               "softsign_backward: x has dtype ", x.scalar_type(),
               ", which has no gradient; ", kSupported);
   check_softsign_input(x);
-  TORCH_CHECK(grad_output.scalar_type() == x.scalar_type(),
+  TORCH_CHECK_TYPE(grad_output.scalar_type() == x.scalar_type(),
               "softsign_backward: grad_output has dtype ",
               grad_output.scalar_type(), " but x has dtype ", x.scalar_type(),
               "; they must match");
-  TORCH_CHECK(grad_output.sym_sizes() == x.sym_sizes(),
+  TORCH_CHECK_VALUE(grad_output.sym_sizes() == x.sym_sizes(),
               "softsign_backward: grad_output has shape ",
               grad_output.sym_sizes(), " but x has shape ", x.sym_sizes(),
               "; they must match");

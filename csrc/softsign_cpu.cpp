@@ -1,11 +1,12 @@
-// CPU kernels: ATen's at::vec SIMD helpers over contiguous chunks, spread over
-// threads by at::parallel_for. at::vec::map widens half types to float, runs
-// the math there and rounds once on the way out.
+// CPU kernels: ATen's at::vec SIMD vectors over contiguous chunks, spread over
+// threads by at::parallel_for.
 #include <ATen/Parallel.h>
 #include <ATen/TensorIterator.h>  // at::internal::GRAIN_SIZE, ATen's per-thread chunk
 #include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
 #include <torch/library.h>
+
+#include <tuple>
 
 #include "softsign.h"
 #include "softsign_math.h"
@@ -13,16 +14,56 @@
 namespace softsign_ext {
 namespace {
 
+// out[i] = op(in[i]...) for i < n over contiguous arrays, one at::vec vector
+// at a time. Half types are widened to two float vectors for op and rounded
+// once on the way out (ATen's own Vectorized<Half> arithmetic would round
+// after every operation).
+template <typename scalar_t, typename Op, typename... Inputs>
+void map_contiguous(const Op& op, scalar_t* out, int64_t n,
+                    const Inputs*... in) {
+  using Vec = at::vec::Vectorized<scalar_t>;
+  for (int64_t i = 0; i < n; i += Vec::size()) {
+    const int64_t count = std::min<int64_t>(Vec::size(), n - i);
+    const auto load = [&](const scalar_t* p) {
+      return count == Vec::size() ? Vec::loadu(p + i) : Vec::loadu(p + i, count);
+    };
+    if constexpr (at::is_reduced_floating_point_v<scalar_t>) {
+      const auto widened =
+          std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
+      const auto half = [&](auto part) {
+        return std::apply(
+            [&](const auto&... w) { return op(std::get<part()>(w)...); },
+            widened);
+      };
+      at::vec::convert_from_float<scalar_t>(
+          half(std::integral_constant<int, 0>{}),
+          half(std::integral_constant<int, 1>{}))
+          .store(out + i, count);
+    } else {
+      op(load(in)...).store(out + i, count);
+    }
+  }
+}
+
+template <typename scalar_t, typename Op, typename... Inputs>
+void parallel_map(const Op& op, const at::Tensor& out,
+                  const Inputs&... inputs) {
+  scalar_t* result = out.mutable_data_ptr<scalar_t>();
+  const auto in = std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
+  at::parallel_for(0, out.numel(), at::internal::GRAIN_SIZE,
+                   [&](int64_t begin, int64_t end) {
+                     std::apply(
+                         [&](const auto*... p) {
+                           map_contiguous(op, result + begin, end - begin,
+                                          (p + begin)...);
+                         },
+                         in);
+                   });
+}
+
 void softsign_cpu_kernel(const at::Tensor& out, const at::Tensor& x) {
   SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_cpu", [&] {
-    const scalar_t* in = x.const_data_ptr<scalar_t>();
-    scalar_t* result = out.mutable_data_ptr<scalar_t>();
-    at::parallel_for(0, x.numel(), at::internal::GRAIN_SIZE,
-                     [&](int64_t begin, int64_t end) {
-                       at::vec::map(
-                           [](auto v) { return softsign_forward(v); },
-                           result + begin, in + begin, end - begin);
-                     });
+    parallel_map<scalar_t>([](auto v) { return softsign_forward(v); }, out, x);
   });
 }
 
@@ -30,16 +71,8 @@ void softsign_backward_cpu_kernel(const at::Tensor& out,
                                   const at::Tensor& grad_output,
                                   const at::Tensor& x) {
   SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_backward_cpu", [&] {
-    const scalar_t* grad = grad_output.const_data_ptr<scalar_t>();
-    const scalar_t* in = x.const_data_ptr<scalar_t>();
-    scalar_t* result = out.mutable_data_ptr<scalar_t>();
-    at::parallel_for(0, x.numel(), at::internal::GRAIN_SIZE,
-                     [&](int64_t begin, int64_t end) {
-                       at::vec::map2(
-                           [](auto g, auto v) { return softsign_grad(g, v); },
-                           result + begin, grad + begin, in + begin,
-                           end - begin);
-                     });
+    parallel_map<scalar_t>(
+        [](auto g, auto v) { return softsign_grad(g, v); }, out, grad_output, x);
   });
 }
 

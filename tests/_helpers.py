@@ -1,0 +1,88 @@
+"""Shared test helpers: devices, dtypes, random inputs with special values, references."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import softsign_ext  # noqa: F401  (registers torch.ops.softsign_ext)
+
+HAS_CUDA = torch.cuda.is_available()
+needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
+
+DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=needs_cuda)]
+FLOAT_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+HALF_DTYPES = [torch.float16, torch.bfloat16]
+
+
+def special_values(dtype: torch.dtype) -> torch.Tensor:
+    """inf, -inf, nan, the largest finite values, subnormals, signed zeros, and neighbours."""
+    info = torch.finfo(dtype)
+    tiny_subnormal = info.smallest_normal * info.eps  # the smallest positive subnormal
+    values = [
+        float("inf"), float("-inf"), float("nan"),
+        info.max, -info.max, info.smallest_normal, -info.smallest_normal,
+        tiny_subnormal, -tiny_subnormal, info.smallest_normal / 2,
+        0.0, -0.0, 1.0, -1.0, info.eps, 1 / info.eps,
+    ]
+    return torch.tensor(values, dtype=torch.float64).to(dtype)
+
+
+def random_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor:
+    """Random values over many magnitudes (log-normal), never all zeros; special
+    values sprinkled in when the tensor is big enough to hold them."""
+    n = 1
+    for s in shape:
+        n *= s
+    magnitudes = torch.exp(torch.randn(n, dtype=torch.float64) * 3)
+    values = torch.randn(n, dtype=torch.float64).sign() * magnitudes
+    specials = special_values(dtype).double()
+    if with_specials and n >= 4 * len(specials):
+        positions = torch.randperm(n)[: len(specials)]
+        values[positions] = specials
+    return values.to(dtype).reshape(shape).to(device)
+
+
+def poison_allocator(nbytes: int, device) -> None:
+    """Fills a block with 0xFF bytes (NaN in every float dtype) and frees it, so the
+    caching allocator hands the same memory to the next allocation of that size:
+    an output element the kernel fails to write then shows up as NaN."""
+    torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device).fill_(0xFF)
+
+
+def softsign_reference(x: torch.Tensor) -> torch.Tensor:
+    """F.softsign computed in float64, cast back to x's dtype."""
+    return F.softsign(x.double()).to(x.dtype)
+
+
+def softsign_grad_reference(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """grad / (1 + |x|)**2 computed in float64, cast back to x's dtype."""
+    return (grad.double() / (1 + x.double().abs()) ** 2).to(x.dtype)
+
+
+def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, **tolerances) -> None:
+    """assert_close at the dtype's tolerance, NaNs in the same places, and the
+    sign bit of every zero the same (softsign(-0.0) is -0.0)."""
+    torch.testing.assert_close(actual, expected, equal_nan=True, **tolerances)
+    zeros = expected == 0
+    assert torch.equal(torch.signbit(actual[zeros]), torch.signbit(expected[zeros])), "sign of zero differs"
+
+
+def is_dense(t: torch.Tensor) -> bool:
+    """Non-overlapping and dense: some permutation of the dims is contiguous."""
+    expected = 1
+    for stride, size in sorted((st, s) for s, st in zip(t.shape, t.stride()) if s != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def bits(t: torch.Tensor) -> torch.Tensor:
+    """The tensor's raw bit patterns, for exact comparisons that see NaNs and -0.0."""
+    return t.view({1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()])
+
+
+def softsign_checked(x: torch.Tensor) -> torch.Tensor:
+    """softsign_ext.softsign(x) with the allocator poisoned first."""
+    poison_allocator(x.numel() * x.element_size(), x.device)
+    return softsign_ext.softsign(x)

@@ -1,0 +1,178 @@
+"""softsign_ext.softsign against F.softsign in float64: dtypes, shapes, special values, layouts."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from _helpers import (
+    DEVICES,
+    FLOAT_DTYPES,
+    HALF_DTYPES,
+    assert_same_values,
+    bits,
+    is_dense,
+    needs_cuda,
+    poison_allocator,
+    random_input,
+    softsign_checked,
+    softsign_reference,
+    special_values,
+)
+
+import softsign_ext
+
+SHAPES = [
+    (), (0,), (1,), (2,), (7,), (8,), (9,), (15,), (17,), (1023,), (4097,),
+    (3, 5, 7), (2, 0, 3), (1, 1024), (16, 16384), (3, 333_333),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_matches_reference(shape, dtype, device):
+    x = random_input(shape, dtype, device)
+    y = softsign_checked(x)
+    assert y.shape == x.shape and y.dtype == dtype and y.device == x.device
+    assert_same_values(y, softsign_reference(x))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_special_values(dtype, device):
+    x = special_values(dtype).to(device)
+    expected = softsign_reference(x)
+    assert_same_values(softsign_checked(x), expected)
+    # F.softsign gives nan at +-inf (inf / inf) and we match it.
+    assert expected[:3].isnan().all()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_half_types_compute_in_float_and_round_once(dtype, device):
+    x = random_input((10_007,), dtype, device)
+    xf = x.float()
+    rounded_once = (xf / (1 + xf.abs())).to(dtype)
+    assert_same_values(softsign_ext.softsign(x), rounded_once, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_float32_equals_eager_bit_for_bit(device):
+    x = random_input((100_003,), torch.float32, device)
+    assert_same_values(softsign_ext.softsign(x), F.softsign(x), rtol=0, atol=0)
+
+
+def _dense_layouts():
+    yield "channels_last", lambda t: t.reshape(2, 3, 5, 7).to(memory_format=torch.channels_last)
+    yield "channels_last_3d", lambda t: t.reshape(2, 3, 5, 7, 1).to(memory_format=torch.channels_last_3d)
+    yield "permuted", lambda t: t.reshape(5, 6, 7).permute(2, 0, 1)
+    yield "transposed", lambda t: t.reshape(15, 14).t()
+    yield "size_one_dims", lambda t: t.reshape(210, 1).as_strided((210, 1), (1, 999))
+
+
+def _non_dense_views():
+    yield "step_slice", lambda t: t[::3]
+    yield "column_slice", lambda t: t.reshape(21, 10)[:, 1:-2]
+    yield "transposed_slice", lambda t: t.reshape(21, 10)[::2, 1:].t()
+    yield "expanded", lambda t: t.reshape(210, 1)[:7].expand(7, 30)
+    yield "diagonal", lambda t: t.reshape(14, 15).diagonal()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize("name,layout", list(_dense_layouts()), ids=[n for n, _ in _dense_layouts()])
+def test_dense_layouts_keep_strides(name, layout, dtype, device):
+    x = layout(random_input((210,), dtype, device))
+    assert is_dense(x) and x.stride() != torch.empty(x.shape).stride()
+    y = softsign_checked(x)
+    assert y.stride() == x.stride()
+    assert y.stride() == F.softsign(x).stride() or name == "size_one_dims"
+    assert_same_values(y, softsign_reference(x))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("name,view", list(_non_dense_views()), ids=[n for n, _ in _non_dense_views()])
+def test_non_dense_views(name, view, dtype, device):
+    base = random_input((210,), dtype, device)
+    x = view(base)
+    assert not is_dense(x)
+    before = base.clone()
+    y = softsign_checked(x)
+    assert_same_values(y, softsign_reference(x))
+    assert is_dense(y)
+    assert torch.equal(bits(base), bits(before)), "input was modified"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("n", [1, 9, 1000, 4099])
+def test_misaligned_storage_offsets(n, dtype, device):
+    base = random_input((n + 16,), dtype, device)
+    for offset in range(1, 16 // dtype.itemsize + 1):
+        x = base[offset : offset + n]
+        assert_same_values(softsign_checked(x), softsign_reference(x))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8])
+def test_integers_promote_like_f_softsign(dtype, device):
+    x = torch.randint(-100 if dtype != torch.uint8 else 0, 100, (1001,), dtype=dtype, device=device)
+    expected = F.softsign(x)
+    y = softsign_ext.softsign(x)
+    assert y.dtype == expected.dtype == torch.get_default_dtype()
+    assert_same_values(y, expected)
+
+
+def test_integers_promote_to_the_default_dtype():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        x = torch.arange(-5, 6)
+        y = softsign_ext.softsign(x)
+        assert y.dtype == torch.float64 == F.softsign(x).dtype
+        assert_same_values(y, F.softsign(x))
+    finally:
+        torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_result_is_a_new_tensor_and_input_is_untouched(device):
+    x = random_input((4096,), torch.float32, device)
+    before = x.clone()
+    y = softsign_ext.softsign(x)
+    assert y.data_ptr() != x.data_ptr()
+    assert torch.equal(bits(x), bits(before))
+
+
+def _assert_large_matches(x: torch.Tensor, y: torch.Tensor, chunk: int = 1 << 26) -> None:
+    """Compares chunk by chunk against softsign computed in float32 and rounded once,
+    which is exactly what the half kernels compute."""
+    for start in range(0, x.numel(), chunk):
+        xf = x[start : start + chunk].float()
+        expected = (xf / (1 + xf.abs())).to(x.dtype)
+        assert torch.equal(y[start : start + chunk], expected), f"mismatch in chunk at {start}"
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("device", DEVICES)
+def test_more_than_2_31_elements(device):
+    n = 2**31 + 11  # odd, so the tail path runs past the 2**31 boundary too
+    x = torch.empty(n, dtype=torch.float16, device=device).uniform_(-8, 8)
+    poison_allocator(n * 2, device)
+    y = softsign_ext.softsign(x)
+    _assert_large_matches(x, y)
+
+
+@needs_cuda
+@pytest.mark.large
+def test_more_than_2_31_elements_backward_cuda():
+    n = 2**31 + 11
+    x = torch.empty(n, dtype=torch.float16, device="cuda").uniform_(-8, 8)
+    g = torch.empty(n, dtype=torch.float16, device="cuda").uniform_(-1, 1)
+    poison_allocator(n * 2, "cuda")
+    out = softsign_ext.softsign_backward(g, x)
+    chunk = 1 << 26
+    for start in range(0, n, chunk):
+        xf, gf = x[start : start + chunk].float(), g[start : start + chunk].float()
+        denom = 1 + xf.abs()
+        assert torch.equal(out[start : start + chunk], (gf / denom / denom).half()), f"mismatch at {start}"

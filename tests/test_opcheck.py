@@ -1,0 +1,46 @@
+"""torch.library.opcheck: schema, autograd registration, FakeTensor/Meta and AOT dispatch."""
+
+import pytest
+import torch
+from _helpers import DEVICES, random_input
+
+import softsign_ext  # noqa: F401
+
+ops = torch.ops.softsign_ext
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(), (17,), (4, 33)], ids=str)
+def test_opcheck_softsign(shape, dtype, requires_grad, device):
+    x = random_input(shape, dtype, device, with_specials=False).requires_grad_(requires_grad)
+    torch.library.opcheck(ops.softsign.default, (x,))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_opcheck_softsign_channels_last(device):
+    x = random_input((2, 3, 4, 5), torch.float32, device, with_specials=False).to(memory_format=torch.channels_last)
+    torch.library.opcheck(ops.softsign.default, (x.requires_grad_(),))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("grad_requires_grad,x_requires_grad", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("shape", [(), (17,), (4, 33)], ids=str)
+def test_opcheck_softsign_backward(shape, grad_requires_grad, x_requires_grad, device):
+    grad = random_input(shape, torch.float32, device, with_specials=False).requires_grad_(grad_requires_grad)
+    x = random_input(shape, torch.float32, device, with_specials=False).requires_grad_(x_requires_grad)
+    torch.library.opcheck(ops.softsign_backward.default, (grad, x))
+
+
+def test_softsign_is_tagged_pointwise():
+    assert torch.Tag.pointwise in ops.softsign.default.tags
+    assert torch.Tag.pointwise in ops.softsign_backward.default.tags
+
+
+def test_meta_kernel_gives_shape_dtype_and_strides():
+    x = torch.empty(2, 3, 4, 5, device="meta").to(memory_format=torch.channels_last)
+    y = ops.softsign(x)
+    assert y.device.type == "meta" and y.shape == x.shape and y.stride() == x.stride()
+    assert ops.softsign(torch.empty(3, dtype=torch.int32, device="meta")).dtype == torch.get_default_dtype()
+    assert ops.softsign_backward(torch.empty_like(x), x).stride() == x.stride()
