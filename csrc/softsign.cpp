@@ -6,6 +6,9 @@
 #include <Python.h>
 #include <torch/library.h>
 
+#include <sstream>
+#include <string>
+
 namespace softsign_ext {
 
 namespace {
@@ -22,6 +25,24 @@ at::Tensor with_layout_of(const at::Tensor& t, const at::Tensor& like) {
     return t;
   }
   return at::empty_like(like).copy_(t);
+}
+
+// "[3, 4]" for an error message. Streaming c10::SymIntArrayRef directly
+// segfaulted when built with gcc 13 (torch 2.11); symbolic sizes print as "?".
+std::string shape_string(c10::SymIntArrayRef sizes) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::optional<int64_t> size = sizes[i].maybe_as_int();
+    out << (i > 0 ? ", " : "");
+    if (size.has_value()) {
+      out << *size;
+    } else {
+      out << "?";
+    }
+  }
+  out << "]";
+  return out.str();
 }
 
 // `t` itself when it is dense (any permutation of strides), else a dense copy
@@ -62,8 +83,8 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
               "; they must match");
   TORCH_CHECK_VALUE(grad_output.sym_sizes() == x.sym_sizes(),
               "softsign_backward: grad_output has shape ",
-              grad_output.sym_sizes(), " but x has shape ", x.sym_sizes(),
-              "; they must match");
+              shape_string(grad_output.sym_sizes()), " but x has shape ",
+              shape_string(x.sym_sizes()), "; they must match");
 }
 
 at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel) {
