@@ -10,6 +10,10 @@ Environment:
 
 import glob
 import os
+import shlex
+import subprocess
+import sys
+import sysconfig
 
 import torch
 from setuptools import setup
@@ -23,6 +27,31 @@ from torch.utils.cpp_extension import (
 # sm_89 is the RTX 4090 the KernelBench problem targets, sm_90 the H100; the
 # PTX lets newer GPUs JIT-compile the sm_90 code.
 DEFAULT_CUDA_ARCH_LIST = "8.9;9.0+PTX"
+
+
+def check_shared_libstdcxx() -> None:
+    """Refuses a C++ compiler that would link libstdc++ statically.
+
+    The extension must share the process's libstdc++ with torch: a private static
+    copy brings its own locale machinery, and the first number formatted into an
+    error message then crashes the process (seen with a gcc installed without
+    its shared libstdc++ and named by CXX).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    compiler = shlex.split(os.environ.get("CXX") or sysconfig.get_config_var("CXX") or "c++")[0]
+    try:
+        found = subprocess.run(
+            [compiler, "-print-file-name=libstdc++.so"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return  # not a gcc-style driver; let the build report its own errors
+    if os.sep not in found:
+        raise RuntimeError(
+            f"the C++ compiler {compiler!r} has no shared libstdc++ (libstdc++.so) and would link it "
+            "statically into the extension, which then crashes inside torch's process. "
+            "Build with a compiler that links it dynamically, e.g. CXX=/usr/bin/g++ CC=/usr/bin/gcc."
+        )
 
 
 def build_cuda() -> bool:
@@ -41,6 +70,7 @@ def build_cuda() -> bool:
 
 
 def extension():
+    check_shared_libstdcxx()
     sources = sorted(glob.glob("csrc/*.cpp"))
     # No fast math anywhere: IEEE division and no flush-to-zero keep special
     # values and subnormals equal to F.softsign's.
