@@ -15,10 +15,9 @@ using torch::autograd::variable_list;
 // Calls through the dispatcher: below the Autograd key under an
 // AutoDispatchBelowADInplaceOrView guard, differentiably otherwise.
 at::Tensor call_softsign(const at::Tensor& x) {
-  static const auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("softsign_ext::softsign", "")
-          .typed<at::Tensor(const at::Tensor&)>();
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("softsign_ext::softsign", "")
+                             .typed<at::Tensor(const at::Tensor&)>();
   return op.call(x);
 }
 

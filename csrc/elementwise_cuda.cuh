@@ -63,8 +63,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     *reinterpret_cast<Vec*>(out + first) = result;
   } else {
     for (int64_t i = first; i < n; ++i) {
-      out[i] = static_cast<T>(
-          apply<opmath_t>(op, [&](int a) { return in.data[a][i]; }, inputs));
+      out[i] = static_cast<T>(apply<opmath_t>(
+          op, [&](int a) { return in.data[a][i]; }, inputs));
     }
   }
 }
@@ -79,9 +79,9 @@ void launch(T* out, const InputPointers<T, kInputs>& in, int64_t n, Op op) {
   const int64_t blocks = (threads + kThreadsPerBlock - 1) / kThreadsPerBlock;
   TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
               "softsign_ext: tensor of ", n, " elements is too large");
-  elementwise_kernel<kVec><<<static_cast<unsigned>(blocks), kThreadsPerBlock,
-                             0, at::cuda::getCurrentCUDAStream()>>>(out, in, n,
-                                                                    op);
+  elementwise_kernel<kVec>
+      <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
+         at::cuda::getCurrentCUDAStream()>>>(out, in, n, op);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

@@ -6,9 +6,6 @@
 #include <Python.h>
 #include <torch/library.h>
 
-#include <sstream>
-#include <string>
-
 namespace softsign_ext {
 
 namespace {
@@ -27,24 +24,6 @@ at::Tensor with_layout_of(const at::Tensor& t, const at::Tensor& like) {
   return at::empty_like(like).copy_(t);
 }
 
-// "[3, 4]" for an error message. Streaming c10::SymIntArrayRef directly
-// segfaulted when built with gcc 13 (torch 2.11); symbolic sizes print as "?".
-std::string shape_string(c10::SymIntArrayRef sizes) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    const std::optional<int64_t> size = sizes[i].maybe_as_int();
-    out << (i > 0 ? ", " : "");
-    if (size.has_value()) {
-      out << *size;
-    } else {
-      out << "?";
-    }
-  }
-  out << "]";
-  return out.str();
-}
-
 // `t` itself when it is dense (any permutation of strides), else a dense copy
 // that keeps its dimension order.
 at::Tensor dense(const at::Tensor& t) {
@@ -59,12 +38,13 @@ at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
   if (at::isFloatingType(dtype)) {
     TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kDouble ||
-                    dtype == at::kHalf || dtype == at::kBFloat16,
-                "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
+                         dtype == at::kHalf || dtype == at::kBFloat16,
+                     "softsign: got a tensor of dtype ", dtype, "; ",
+                     kSupported);
     return dtype;
   }
   TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false),
-              "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
+                   "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
   return c10::get_default_dtype_as_scalartype();
 }
 
@@ -74,17 +54,17 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
               "softsign_backward: grad_output is on ", grad_output.device(),
               " but x is on ", x.device(), "; both must be on one device");
   TORCH_CHECK_TYPE(at::isFloatingType(x.scalar_type()),
-              "softsign_backward: x has dtype ", x.scalar_type(),
-              ", which has no gradient; ", kSupported);
+                   "softsign_backward: x has dtype ", x.scalar_type(),
+                   ", which has no gradient; ", kSupported);
   check_softsign_input(x);
   TORCH_CHECK_TYPE(grad_output.scalar_type() == x.scalar_type(),
-              "softsign_backward: grad_output has dtype ",
-              grad_output.scalar_type(), " but x has dtype ", x.scalar_type(),
-              "; they must match");
+                   "softsign_backward: grad_output has dtype ",
+                   grad_output.scalar_type(), " but x has dtype ",
+                   x.scalar_type(), "; they must match");
   TORCH_CHECK_VALUE(grad_output.sym_sizes() == x.sym_sizes(),
-              "softsign_backward: grad_output has shape ",
-              shape_string(grad_output.sym_sizes()), " but x has shape ",
-              shape_string(x.sym_sizes()), "; they must match");
+                    "softsign_backward: grad_output has shape ",
+                    grad_output.sym_sizes(), " but x has shape ", x.sym_sizes(),
+                    "; they must match");
 }
 
 at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel) {
@@ -145,8 +125,8 @@ TORCH_LIBRARY_IMPL(softsign_ext, Meta, m) {
 // initializers register the operators above; the module itself is empty.
 extern "C" {
 PyObject* PyInit__C(void) {
-  static struct PyModuleDef module_def = {
-      PyModuleDef_HEAD_INIT, "_C", nullptr, -1, nullptr};
+  static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr,
+                                          -1, nullptr};
   return PyModule_Create(&module_def);
 }
 }

@@ -5,13 +5,14 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
+#include <torch/library.h>
 
 namespace softsign_ext {
 
 // The one place that lists the dtypes the kernels are compiled for.
-#define SOFTSIGN_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...) \
-  AT_DISPATCH_FLOATING_TYPES_AND2(                        \
-      at::kHalf, at::kBFloat16, TYPE, NAME, __VA_ARGS__)
+#define SOFTSIGN_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...)               \
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, TYPE, NAME, \
+                                  __VA_ARGS__)
 
 // Flat kernels: every tensor argument is non-overlapping and dense with the
 // same sizes and strides as `out`, so element k of one lives at offset k of
@@ -27,6 +28,17 @@ at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel);
 at::Tensor softsign_backward_with(const at::Tensor& grad_output,
                                   const at::Tensor& x,
                                   FlatBackwardKernel kernel);
+
+// Registers both operators for one backend (CPU, CUDA) from its flat kernels.
+template <FlatForwardKernel kForward, FlatBackwardKernel kBackward>
+void register_kernels(torch::Library& m) {
+  m.impl("softsign",
+         [](const at::Tensor& x) { return softsign_with(x, kForward); });
+  m.impl("softsign_backward",
+         [](const at::Tensor& grad_output, const at::Tensor& x) {
+           return softsign_backward_with(grad_output, x, kBackward);
+         });
+}
 
 // Checks the arguments; returns the dtype of the result.
 at::ScalarType check_softsign_input(const at::Tensor& x);

@@ -25,7 +25,8 @@ void map_contiguous(const Op& op, scalar_t* out, int64_t n,
   for (int64_t i = 0; i < n; i += Vec::size()) {
     const int64_t count = std::min<int64_t>(Vec::size(), n - i);
     const auto load = [&](const scalar_t* p) {
-      return count == Vec::size() ? Vec::loadu(p + i) : Vec::loadu(p + i, count);
+      return count == Vec::size() ? Vec::loadu(p + i)
+                                  : Vec::loadu(p + i, count);
     };
     if constexpr (at::is_reduced_floating_point_v<scalar_t>) {
       const auto widened =
@@ -49,7 +50,8 @@ template <typename scalar_t, typename Op, typename... Inputs>
 void parallel_map(const Op& op, const at::Tensor& out,
                   const Inputs&... inputs) {
   scalar_t* result = out.mutable_data_ptr<scalar_t>();
-  const auto in = std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
+  const auto in =
+      std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
   at::parallel_for(0, out.numel(), at::internal::GRAIN_SIZE,
                    [&](int64_t begin, int64_t end) {
                      std::apply(
@@ -70,26 +72,18 @@ void softsign_cpu_kernel(const at::Tensor& out, const at::Tensor& x) {
 void softsign_backward_cpu_kernel(const at::Tensor& out,
                                   const at::Tensor& grad_output,
                                   const at::Tensor& x) {
-  SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_backward_cpu", [&] {
-    parallel_map<scalar_t>(
-        [](auto g, auto v) { return softsign_grad(g, v); }, out, grad_output, x);
-  });
-}
-
-at::Tensor softsign_cpu(const at::Tensor& x) {
-  return softsign_with(x, &softsign_cpu_kernel);
-}
-
-at::Tensor softsign_backward_cpu(const at::Tensor& grad_output,
-                                 const at::Tensor& x) {
-  return softsign_backward_with(grad_output, x, &softsign_backward_cpu_kernel);
+  SOFTSIGN_DISPATCH_FLOATING_TYPES(
+      x.scalar_type(), "softsign_backward_cpu", [&] {
+        parallel_map<scalar_t>(
+            [](auto g, auto v) { return softsign_grad(g, v); }, out,
+            grad_output, x);
+      });
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(softsign_ext, CPU, m) {
-  m.impl("softsign", &softsign_cpu);
-  m.impl("softsign_backward", &softsign_backward_cpu);
+  register_kernels<&softsign_cpu_kernel, &softsign_backward_cpu_kernel>(m);
 }
 
 }  // namespace softsign_ext

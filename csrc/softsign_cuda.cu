@@ -32,25 +32,16 @@ void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
 void softsign_backward_cuda_kernel(const at::Tensor& out,
                                    const at::Tensor& grad_output,
                                    const at::Tensor& x) {
-  SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_backward_cuda", [&] {
-    cuda::elementwise<scalar_t>(out, SoftsignGradOp{}, grad_output, x);
-  });
-}
-
-at::Tensor softsign_cuda(const at::Tensor& x) {
-  return softsign_with(x, &softsign_cuda_kernel);
-}
-
-at::Tensor softsign_backward_cuda(const at::Tensor& grad_output,
-                                  const at::Tensor& x) {
-  return softsign_backward_with(grad_output, x, &softsign_backward_cuda_kernel);
+  SOFTSIGN_DISPATCH_FLOATING_TYPES(
+      x.scalar_type(), "softsign_backward_cuda", [&] {
+        cuda::elementwise<scalar_t>(out, SoftsignGradOp{}, grad_output, x);
+      });
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(softsign_ext, CUDA, m) {
-  m.impl("softsign", &softsign_cuda);
-  m.impl("softsign_backward", &softsign_backward_cuda);
+  register_kernels<&softsign_cuda_kernel, &softsign_backward_cuda_kernel>(m);
 }
 
 }  // namespace softsign_ext

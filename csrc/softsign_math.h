@@ -9,13 +9,9 @@
 
 namespace softsign_ext {
 
-C10_HOST_DEVICE inline float magnitude(float x) {
-  return ::fabsf(x);
-}
+C10_HOST_DEVICE inline float magnitude(float x) { return ::fabsf(x); }
 
-C10_HOST_DEVICE inline double magnitude(double x) {
-  return ::fabs(x);
-}
+C10_HOST_DEVICE inline double magnitude(double x) { return ::fabs(x); }
 
 // SIMD vectors (at::vec::Vectorized) carry abs() as a member function.
 template <typename Vec>
