@@ -76,6 +76,13 @@ def extension():
     # values and subnormals equal to F.softsign's.
     # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
     compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
+    link_args = []
+    if sys.platform.startswith("linux"):
+        # at::parallel_for is inline over "#pragma omp parallel": without
+        # -fopenmp the CPU kernels would silently run on one thread. The
+        # libgomp.so.1 that torch loads serves this library too.
+        compile_args["cxx"].append("-fopenmp")
+        link_args.append("-fopenmp")
     common = dict(
         name="softsign_ext._C",
         include_dirs=[os.path.abspath("csrc")],
@@ -85,7 +92,9 @@ def extension():
     )
     if not build_cuda():
         print("softsign_ext: building the CPU kernels only")
-        return CppExtension(sources=sources, extra_compile_args=compile_args, **common)
+        return CppExtension(
+            sources=sources, extra_compile_args=compile_args, extra_link_args=link_args, **common
+        )
     if not os.environ.get("TORCH_CUDA_ARCH_LIST") and not torch.cuda.is_available():
         os.environ["TORCH_CUDA_ARCH_LIST"] = DEFAULT_CUDA_ARCH_LIST
     print(
@@ -96,6 +105,7 @@ def extension():
     return CUDAExtension(
         sources=sources + sorted(glob.glob("csrc/*.cu")),
         extra_compile_args=compile_args,
+        extra_link_args=link_args,
         **common,
     )
 

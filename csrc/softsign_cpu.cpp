@@ -14,35 +14,46 @@
 namespace softsign_ext {
 namespace {
 
+// op applied to the vectors of `count` elements at in[...] + i, stored at out + i.
+// Half types are widened to two float vectors for op and rounded once on the
+// way out (ATen's own Vectorized<Half> arithmetic rounds after every operation).
+template <typename scalar_t, typename Op, typename Load, typename... Inputs>
+inline void map_vector(const Op& op, const Load& load, scalar_t* out,
+                       int64_t count, const Inputs*... in) {
+  if constexpr (at::is_reduced_floating_point_v<scalar_t>) {
+    const auto widened =
+        std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
+    const auto half = [&](auto part) {
+      return std::apply(
+          [&](const auto&... w) { return op(std::get<part()>(w)...); },
+          widened);
+    };
+    at::vec::convert_from_float<scalar_t>(
+        half(std::integral_constant<int, 0>{}),
+        half(std::integral_constant<int, 1>{}))
+        .store(out, count);
+  } else {
+    op(load(in)...).store(out, count);
+  }
+}
+
 // out[i] = op(in[i]...) for i < n over contiguous arrays, one at::vec vector
-// at a time. Half types are widened to two float vectors for op and rounded
-// once on the way out (ATen's own Vectorized<Half> arithmetic would round
-// after every operation).
+// at a time, the last one partial.
 template <typename scalar_t, typename Op, typename... Inputs>
 void map_contiguous(const Op& op, scalar_t* out, int64_t n,
                     const Inputs*... in) {
   using Vec = at::vec::Vectorized<scalar_t>;
-  for (int64_t i = 0; i < n; i += Vec::size()) {
-    const int64_t count = std::min<int64_t>(Vec::size(), n - i);
-    const auto load = [&](const scalar_t* p) {
-      return count == Vec::size() ? Vec::loadu(p + i)
-                                  : Vec::loadu(p + i, count);
-    };
-    if constexpr (at::is_reduced_floating_point_v<scalar_t>) {
-      const auto widened =
-          std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
-      const auto half = [&](auto part) {
-        return std::apply(
-            [&](const auto&... w) { return op(std::get<part()>(w)...); },
-            widened);
-      };
-      at::vec::convert_from_float<scalar_t>(
-          half(std::integral_constant<int, 0>{}),
-          half(std::integral_constant<int, 1>{}))
-          .store(out + i, count);
-    } else {
-      op(load(in)...).store(out + i, count);
-    }
+  constexpr int64_t kSize = Vec::size();
+  int64_t i = 0;
+  for (; i + kSize <= n; i += kSize) {
+    map_vector(
+        op, [&](const scalar_t* p) { return Vec::loadu(p + i); }, out + i,
+        kSize, in...);
+  }
+  if (i < n) {
+    map_vector(
+        op, [&](const scalar_t* p) { return Vec::loadu(p + i, n - i); },
+        out + i, n - i, in...);
   }
 }
 
