@@ -12,22 +12,33 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Calls through the dispatcher: below the Autograd key under an
-// AutoDispatchBelowADInplaceOrView guard, differentiably otherwise.
-at::Tensor call_softsign(const at::Tensor& x) {
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("softsign_ext::softsign", "")
-                             .typed<at::Tensor(const at::Tensor&)>();
-  return op.call(x);
+using SoftsignOp = c10::TypedOperatorHandle<at::Tensor(const at::Tensor&)>;
+using SoftsignBackwardOp =
+    c10::TypedOperatorHandle<at::Tensor(const at::Tensor&, const at::Tensor&)>;
+
+const SoftsignOp& softsign_op() {
+  static const SoftsignOp op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("softsign_ext::softsign", "")
+          .typed<at::Tensor(const at::Tensor&)>();
+  return op;
 }
 
-at::Tensor call_softsign_backward(const at::Tensor& grad_output,
-                                  const at::Tensor& x) {
-  static const auto op =
+const SoftsignBackwardOp& softsign_backward_op() {
+  static const SoftsignBackwardOp op =
       c10::Dispatcher::singleton()
           .findSchemaOrThrow("softsign_ext::softsign_backward", "")
           .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
-  return op.call(grad_output, x);
+  return op;
+}
+
+// Calls through the dispatcher: below the Autograd key under an
+// AutoDispatchBelowADInplaceOrView guard, differentiably otherwise.
+at::Tensor call_softsign(const at::Tensor& x) { return softsign_op().call(x); }
+
+at::Tensor call_softsign_backward(const at::Tensor& grad_output,
+                                  const at::Tensor& x) {
+  return softsign_backward_op().call(grad_output, x);
 }
 
 class SoftsignFunction : public torch::autograd::Function<SoftsignFunction> {
@@ -74,22 +85,28 @@ class SoftsignBackwardFunction
   }
 };
 
-// With no gradient to record, skip building an autograd node: this keeps
-// inference calls as cheap as a native operator's.
-at::Tensor softsign_autograd(const at::Tensor& x) {
-  if (!(at::GradMode::is_enabled() && x.requires_grad())) {
-    const at::AutoDispatchBelowADInplaceOrView guard;
-    return call_softsign(x);
+// With no gradient to record, skip building an autograd node and redispatch
+// straight to the backend kernel: this keeps inference calls as cheap as a
+// native operator's.
+bool records_gradient(const at::Tensor& a, const at::Tensor& b = {}) {
+  return at::GradMode::is_enabled() &&
+         (a.requires_grad() || (b.defined() && b.requires_grad()));
+}
+
+at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
+  if (!records_gradient(x)) {
+    return softsign_op().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+                                    x);
   }
   return SoftsignFunction::apply(x);
 }
 
-at::Tensor softsign_backward_autograd(const at::Tensor& grad_output,
+at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
+                                      const at::Tensor& grad_output,
                                       const at::Tensor& x) {
-  if (!(at::GradMode::is_enabled() &&
-        (grad_output.requires_grad() || x.requires_grad()))) {
-    const at::AutoDispatchBelowADInplaceOrView guard;
-    return call_softsign_backward(grad_output, x);
+  if (!records_gradient(grad_output, x)) {
+    return softsign_backward_op().redispatch(
+        keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
   return SoftsignBackwardFunction::apply(grad_output, x);
 }

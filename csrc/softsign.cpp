@@ -69,7 +69,8 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
 
 at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel) {
   const at::ScalarType dtype = check_softsign_input(x);
-  const at::Tensor input = dense(x.to(dtype));
+  // (The dtype test first spares the common call a dispatcher round trip.)
+  const at::Tensor input = dense(x.scalar_type() == dtype ? x : x.to(dtype));
   // A copy made above for layout or dtype is ours to overwrite.
   const bool input_is_ours = !input.is_same(x);
   at::Tensor out = input_is_ours ? input : at::empty_like(input);

@@ -14,9 +14,10 @@
 namespace softsign_ext {
 namespace {
 
-// op applied to the vectors of `count` elements at in[...] + i, stored at out + i.
-// Half types are widened to two float vectors for op and rounded once on the
-// way out (ATen's own Vectorized<Half> arithmetic rounds after every operation).
+// op applied to the vectors of `count` elements at in[...] + i, stored at out +
+// i. Half types are widened to two float vectors for op and rounded once on the
+// way out (ATen's own Vectorized<Half> arithmetic rounds after every
+// operation).
 template <typename scalar_t, typename Op, typename Load, typename... Inputs>
 inline void map_vector(const Op& op, const Load& load, scalar_t* out,
                        int64_t count, const Inputs*... in) {
