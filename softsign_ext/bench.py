@@ -51,7 +51,7 @@ MIN_REPEATS, MAX_REPEATS = 10, 200
 # longer than the host takes to queue any call here (autograd.grad included).
 HOST_LEAD_CYCLES = 1_000_000
 SMALL_CALL_SHAPES = ((16, 16384), (1, 1024))
-SMALL_CALLS_PER_ROUND, SMALL_CALL_ROUNDS = 1000, 7
+SMALL_CALLS_PER_ROUND, SMALL_CALL_ROUNDS = 500, 21
 KERNELBENCH_TRIALS = 100
 
 
@@ -66,6 +66,8 @@ class Record:
     pct_of_copy: Optional[float]
     peak_extra_bytes: Optional[int]
     device: str
+    # "device" or "launch" (see time_calls_ms), "host" on a CPU, "wall" for small calls.
+    timing: str = "wall"
     torch_version: str = torch.__version__
     extra: dict = field(default_factory=dict)
 
@@ -99,10 +101,17 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_calls_ms(fn: Callable[[], object], device: torch.device) -> float:
-    """Median time of one call in ms: CUDA events around each call's device
-    work on a GPU, the host clock on a CPU; warmed up first, repeated for
-    TIME_BUDGET_S."""
+TIMINGS = ("device", "launch")
+
+
+def time_calls_ms(fn: Callable[[], object], device: torch.device, timing: str = "device") -> float:
+    """Median time of one call in ms, warmed up first, repeated for TIME_BUDGET_S.
+
+    On a GPU, CUDA events around each call. timing="device": the GPU sleeps
+    while the host queues the call, so the events time the device's work
+    alone. timing="launch": the GPU is idle when the call is issued, so the
+    host's launch path counts too, as in triton's do_bench and KernelBench.
+    On a CPU, the host clock."""
     fn()
     synchronize(device)
     start = time.perf_counter()
@@ -114,10 +123,8 @@ def time_calls_ms(fn: Callable[[], object], device: torch.device) -> float:
     for _ in range(repeats):
         if device.type == "cuda":
             begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            # The GPU sleeps while the host queues the call, so the events
-            # time the device's work and not the host's launch path (the
-            # small-call comparison measures that).
-            torch.cuda._sleep(HOST_LEAD_CYCLES)
+            if timing == "device":
+                torch.cuda._sleep(HOST_LEAD_CYCLES)
             begin.record()
             fn()
             end.record()
@@ -218,10 +225,10 @@ class Case:
     directions: tuple[str, ...]
 
 
-def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device) -> Record:
+def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str) -> Record:
     call = make_call(impl, direction, x, grad)
     check(impl, direction, x, grad, call)
-    ms = time_calls_ms(call, device)
+    ms = time_calls_ms(call, device, timing)
     return Record(
         impl=impl,
         direction=direction,
@@ -232,10 +239,11 @@ def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, devi
         pct_of_copy=None,
         peak_extra_bytes=peak_extra_bytes(call, device),
         device=device_name(device),
+        timing=timing if device.type == "cuda" else "host",
     )
 
 
-def measure_case(case: Case, impls: list[str], device: torch.device, progress) -> list[Record]:
+def measure_case(case: Case, impls: list[str], device: torch.device, progress, timing: str = "device") -> list[Record]:
     """The copy (forward, the reference bandwidth), then every other impl in every direction."""
     fresh_compile()
     x = torch.rand(case.shape, dtype=DTYPES[case.dtype], device=device)  # as KernelBench makes its inputs
@@ -245,7 +253,7 @@ def measure_case(case: Case, impls: list[str], device: torch.device, progress) -
     records = []
     for impl, direction in jobs:
         progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {direction} {impl}")
-        records.append(measure(impl, direction, x, grad, device))
+        records.append(measure(impl, direction, x, grad, device, timing))
         progress.update()
     copy = records[0] if "copy" in impls else None
     for r in records:
@@ -281,18 +289,20 @@ def small_call_records(impls: list[str], device: torch.device, progress) -> list
     for shape in SMALL_CALL_SHAPES:
         x = torch.rand(shape, device=device)
         for name, (fn, reference) in candidates.items():
-            progress.set_postfix_str(f"small calls {'x'.join(map(str, shape))} {name}")
             torch.testing.assert_close(fn(x), reference(x))
-            rounds = []
-            for _ in range(SMALL_CALL_ROUNDS):
+        # Round robin, so that drift in the host's speed touches every impl alike.
+        rounds: dict[str, list[float]] = {name: [] for name in candidates}
+        for _ in range(SMALL_CALL_ROUNDS):
+            for name, (fn, _reference) in candidates.items():
                 synchronize(device)
                 start = time.perf_counter()
                 for _ in range(SMALL_CALLS_PER_ROUND):
                     fn(x)
                 synchronize(device)
-                rounds.append((time.perf_counter() - start) / SMALL_CALLS_PER_ROUND * 1e3)
+                rounds[name].append((time.perf_counter() - start) / SMALL_CALLS_PER_ROUND * 1e3)
+        for name, times in rounds.items():
             records.append(
-                Record(name, "small-call", "float32", list(shape), statistics.median(rounds), None, None, None, device_name(device))
+                Record(name, "small-call", "float32", list(shape), statistics.median(times), None, None, None, device_name(device))
             )
             progress.update()
     return records
@@ -354,7 +364,8 @@ def kernelbench(device: torch.device, shape: tuple[int, ...], trials: int) -> li
         mean = statistics.fmean(times)
         records.append(
             Record(name, "kernelbench", "float32", list(shape), mean, 2 * x.numel() * 4 / (mean * 1e-3) / 1e9, None, None,
-                   device_name(device), extra={"std_ms": statistics.pstdev(times), "trials": trials})
+                   device_name(device), timing="launch" if flush is not None else "host",
+                   extra={"std_ms": statistics.pstdev(times), "trials": trials})
         )
     for r in records:
         r.extra["speedup_vs_reference"] = records[0].median_ms / r.median_ms
@@ -499,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "4096x4096 on CPU); with --kernelbench the first one (default 4096x393216)")
     parser.add_argument("--sweep", type=parse_powers, default=None,
                         help="sizes of the 1-D sweep as powers of two, start:stop:step (default 10:31:3 on CUDA, 10:24:2 on CPU); '' for none")
+    parser.add_argument("--timing", choices=TIMINGS, default="device",
+                        help="CUDA timing: 'device' times the GPU's work alone (default); 'launch' includes the host's "
+                             "launch path, as triton's do_bench does")
     parser.add_argument("--no-small-calls", action="store_true", help="skip the small-call host-overhead comparison")
     parser.add_argument("--kernelbench", action="store_true", help="only KernelBench's protocol: torch.rand, L2 flushed, mean of 100 trials")
     parser.add_argument("--trials", type=int, default=KERNELBENCH_TRIALS, help="trials in --kernelbench mode")
@@ -512,7 +526,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     device = torch.device(args.device)
     on_cuda = device.type == "cuda"
-    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}")
+    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {args.timing} timing")
 
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
@@ -536,7 +550,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         progress = progress_bar(total, not args.no_progress)
         records = []
         for case in cases:
-            records += measure_case(case, args.impls, device, progress)
+            records += measure_case(case, args.impls, device, progress, args.timing)
             if args.json:  # after every case, so that an interrupted run keeps what it measured
                 write_json(records, args.json)
         if small:

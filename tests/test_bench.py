@@ -21,7 +21,8 @@ def test_tiny_sweep_writes_records_and_plot(tmp_path, capsys):
         tmp_path, "--dtypes", "float32,bfloat16", "--shapes", "8x64", "--sweep", "10:12:2",
         "--impls", "copy,softsign_ext,eager", "--no-small-calls", "--plot", str(png),
     )
-    fields = {"impl", "direction", "dtype", "shape", "median_ms", "gbps", "pct_of_copy", "peak_extra_bytes", "device", "torch_version"}
+    fields = {"impl", "direction", "dtype", "shape", "median_ms", "gbps", "pct_of_copy", "peak_extra_bytes", "device",
+              "timing", "torch_version"}
     assert all(fields <= r.keys() for r in records)
     assert {r["impl"] for r in records} == {"copy", "softsign_ext", "eager"}
     assert {r["direction"] for r in records} == {"forward", "backward", "fwd+bwd"}
@@ -31,6 +32,7 @@ def test_tiny_sweep_writes_records_and_plot(tmp_path, capsys):
     for r in records:
         assert r["median_ms"] > 0 and r["gbps"] > 0 and r["torch_version"] == torch.__version__
         assert r["peak_extra_bytes"] is None  # measured on CUDA only
+        assert r["timing"] == "host"
         if r["impl"] == "copy":
             assert r["pct_of_copy"] == pytest.approx(100)
         else:
@@ -42,7 +44,7 @@ def test_tiny_sweep_writes_records_and_plot(tmp_path, capsys):
 
 def test_compile_and_subsets(tmp_path):
     records = _run(tmp_path, "--dtypes", "float32", "--shapes", "4x256", "--sweep", "", "--directions", "forward",
-                   "--impls", "softsign_ext,compile", "--no-small-calls")
+                   "--impls", "softsign_ext,compile", "--no-small-calls", "--timing", "launch")
     assert [(r["impl"], r["direction"]) for r in records] == [("softsign_ext", "forward"), ("compile", "forward")]
     assert records[0]["pct_of_copy"] is None  # no copy to compare with
     assert records[0]["extra"]["vs_compile"] == pytest.approx(records[1]["median_ms"] / records[0]["median_ms"])
@@ -53,7 +55,7 @@ def test_small_calls(monkeypatch):
     records = bench.small_call_records(["softsign_ext"], torch.device("cpu"), bench._NoProgress())
     assert {r.impl for r in records} == {"softsign_ext", "torch.neg", "ModelNew()", "nn.Tanh()", "eager"}
     assert {tuple(r.shape) for r in records} == set(bench.SMALL_CALL_SHAPES)
-    assert all(r.direction == "small-call" and r.median_ms > 0 for r in records)
+    assert all(r.direction == "small-call" and r.median_ms > 0 and r.timing == "wall" for r in records)
 
 
 def test_kernelbench_mode(tmp_path, capsys):
@@ -73,7 +75,7 @@ def test_a_wrong_implementation_fails_the_check(monkeypatch):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--dtypes", "float8"], ["--shapes", "4096by4"], ["--shapes", "0x4"], ["--impls", "triton"], ["--sweep", "a:b"]],
+    [["--dtypes", "float8"], ["--timing", "wall"], ["--shapes", "4096by4"], ["--shapes", "0x4"], ["--impls", "triton"], ["--sweep", "a:b"]],
 )
 def test_bad_options_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:
