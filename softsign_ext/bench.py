@@ -68,6 +68,7 @@ class Record:
     device: str
     # "device" or "launch" (see time_calls_ms), "host" on a CPU, "wall" for small calls.
     timing: str = "wall"
+    layout: str = "contiguous"
     torch_version: str = torch.__version__
     extra: dict = field(default_factory=dict)
 
@@ -218,11 +219,36 @@ def check(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, call: 
 # --------------------------------------------------------------- measure --
 
 
+LAYOUTS = ("contiguous", "channels_last", "transposed", "misaligned")
+
+
 @dataclass
 class Case:
     shape: tuple[int, ...]
     dtype: str
     directions: tuple[str, ...]
+    layout: str = "contiguous"
+
+
+def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device, layout: str) -> torch.Tensor:
+    """torch.rand values (as KernelBench makes its inputs) of `shape`, laid out as asked:
+    channels_last views ROWSxCOLS as (ROWS, 3, COLS/48, 16) with the 3 channels innermost;
+    transposed is the transpose of a contiguous COLSxROWS tensor; misaligned starts one
+    element past a 16-byte boundary."""
+    if layout == "contiguous":
+        return torch.rand(shape, dtype=dtype, device=device)
+    if len(shape) != 2:
+        raise ValueError(f"layout {layout!r} needs a ROWSxCOLS shape, not {shape}")
+    rows, cols = shape
+    if layout == "channels_last":
+        if cols % 48:
+            raise ValueError(f"layout channels_last needs COLS divisible by 48, not {cols}")
+        return torch.rand(rows, cols // 48, 16, 3, dtype=dtype, device=device).permute(0, 3, 1, 2)
+    if layout == "transposed":
+        return torch.rand(cols, rows, dtype=dtype, device=device).t()
+    if layout == "misaligned":
+        return torch.rand(rows * cols + 1, dtype=dtype, device=device)[1:].view(rows, cols)
+    raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
 
 
 def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str) -> Record:
@@ -246,14 +272,17 @@ def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, devi
 def measure_case(case: Case, impls: list[str], device: torch.device, progress, timing: str = "device") -> list[Record]:
     """The copy (forward, the reference bandwidth), then every other impl in every direction."""
     fresh_compile()
-    x = torch.rand(case.shape, dtype=DTYPES[case.dtype], device=device)  # as KernelBench makes its inputs
-    grad = torch.rand_like(x)
+    x = make_input(case.shape, DTYPES[case.dtype], device, case.layout)
+    grad = make_input(case.shape, DTYPES[case.dtype], device, case.layout).view(x.shape)
     jobs = [("copy", "forward")] if "copy" in impls else []
     jobs += [(impl, d) for d in case.directions for impl in impls if impl != "copy"]
     records = []
     for impl, direction in jobs:
-        progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {direction} {impl}")
-        records.append(measure(impl, direction, x, grad, device, timing))
+        progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
+        record = measure(impl, direction, x, grad, device, timing)
+        record.shape = list(case.shape)
+        record.layout = case.layout
+        records.append(record)
         progress.update()
     copy = records[0] if "copy" in impls else None
     for r in records:
@@ -308,14 +337,18 @@ def small_call_records(impls: list[str], device: torch.device, progress) -> list
     return records
 
 
-def default_cases(device: torch.device, dtypes: list[str], sweep: list[int], shapes: list[tuple[int, ...]]) -> list[Case]:
+def default_cases(
+    device: torch.device, dtypes: list[str], sweep: list[int], shapes: list[tuple[int, ...]], layouts: list[str]
+) -> list[Case]:
+    """Every dtype at every shape (each layout) and sweep size (contiguous),
+    in the directions that fit in memory."""
     cases = []
     for dtype in dtypes:
-        for shape in shapes + [(2**k,) for k in sweep]:
+        for shape, layout in [(s, l) for s in shapes for l in layouts] + [((2**k,), "contiguous") for k in sweep]:
             numel = torch.Size(shape).numel()
             directions = tuple(d for d in DIRECTIONS if fits(numel, DTYPES[dtype], d, device))
             if directions:
-                cases.append(Case(tuple(shape), dtype, directions))
+                cases.append(Case(tuple(shape), dtype, directions, layout))
             else:
                 print(f"note: skipping {dtype} {'x'.join(map(str, shape))}: does not fit in memory", file=sys.stderr)
     return cases
@@ -379,9 +412,9 @@ def format_table(records: list[Record]) -> str:
     lines = []
     groups: dict[tuple, list[Record]] = {}
     for r in records:
-        groups.setdefault((r.direction == "small-call", r.direction == "kernelbench", r.dtype, tuple(r.shape)), []).append(r)
-    for (small, kb, dtype, shape), rows in groups.items():
-        title = "x".join(map(str, shape))
+        groups.setdefault((r.direction == "small-call", r.direction == "kernelbench", r.dtype, tuple(r.shape), r.layout), []).append(r)
+    for (small, kb, dtype, shape, layout), rows in groups.items():
+        title = "x".join(map(str, shape)) + ("" if layout == "contiguous" else f" {layout}")
         if small:
             lines.append(f"\nsmall calls, {dtype} {title}: wall time per call, back to back")
             lines.append(f"  {'impl':<16}{'us/call':>10}")
@@ -505,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dtypes", type=parse_list(DTYPES), default=["float32", "bfloat16", "float16"], help="comma-separated (default float32,bfloat16,float16)")
     parser.add_argument("--impls", type=parse_list(IMPLS), default=list(IMPLS), help=f"comma-separated subset of {','.join(IMPLS)}")
     parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS), help=f"comma-separated subset of {','.join(DIRECTIONS)}")
+    parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
+                        help=f"comma-separated subset of {','.join(LAYOUTS)}, for the --shapes (default contiguous)")
     parser.add_argument("--shapes", type=lambda t: [parse_shape(s) for s in t.split(",") if s], default=None,
                         help="comma-separated ROWSxCOLS (default 4096x393216,4096x786432,4096x4096 on CUDA; "
                              "4096x4096 on CPU); with --kernelbench the first one (default 4096x393216)")
@@ -541,8 +576,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             [KERNELBENCH_SHAPE, (4096, 786432), (4096, 4096)] if on_cuda else [(4096, 4096)]
         )
         sweep = args.sweep if args.sweep is not None else parse_powers("10:31:3" if on_cuda else "10:24:2")
-        cases = default_cases(device, args.dtypes, sweep, shapes)
-        cases = [Case(c.shape, c.dtype, tuple(d for d in c.directions if d in args.directions)) for c in cases]
+        cases = default_cases(device, args.dtypes, sweep, shapes, args.layouts)
+        cases = [Case(c.shape, c.dtype, tuple(d for d in c.directions if d in args.directions), c.layout) for c in cases]
         others = len([i for i in args.impls if i != "copy"])
         total = sum(("copy" in args.impls) + others * len(c.directions) for c in cases)
         small = not args.no_small_calls

@@ -88,3 +88,15 @@ def test_sweep_parsing():
     assert bench.parse_powers("10:31:3") == [10, 13, 16, 19, 22, 25, 28, 31]
     assert bench.parse_powers("10,20") == [10, 20]
     assert bench.parse_powers("") == []
+
+
+@pytest.mark.parametrize("layout", bench.LAYOUTS)
+def test_layouts(layout, tmp_path):
+    x = bench.make_input((4, 96), torch.float32, torch.device("cpu"), layout)
+    assert x.numel() == 4 * 96 and (x.dim() == 4) == (layout == "channels_last")
+    assert x.is_contiguous() == (layout in ("contiguous", "misaligned"))
+    assert (x.data_ptr() % 16 != 0) == (layout == "misaligned")
+    records = _run(tmp_path, "--dtypes", "float32", "--shapes", "4x96", "--layouts", layout, "--sweep", "",
+                   "--impls", "copy,softsign_ext", "--no-small-calls")
+    assert {r["layout"] for r in records} == {layout} and len(records) == 4
+    assert all(r["shape"] == [4, 96] for r in records)
