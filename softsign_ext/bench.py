@@ -535,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m softsign_ext.bench", description=__doc__.split("\n\n")[2], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtypes", type=parse_list(DTYPES), default=["float32", "bfloat16", "float16"], help="comma-separated (default float32,bfloat16,float16)")
+    parser.add_argument("--dtypes", type=parse_list(DTYPES), default=None,
+                        help="comma-separated (default float32,bfloat16,float16 on CUDA, float32 on CPU)")
     parser.add_argument("--impls", type=parse_list(IMPLS), default=list(IMPLS), help=f"comma-separated subset of {','.join(IMPLS)}")
     parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS), help=f"comma-separated subset of {','.join(DIRECTIONS)}")
     parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
@@ -544,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated ROWSxCOLS (default 4096x393216,4096x786432,4096x4096 on CUDA; "
                              "4096x4096 on CPU); with --kernelbench the first one (default 4096x393216)")
     parser.add_argument("--sweep", type=parse_powers, default=None,
-                        help="sizes of the 1-D sweep as powers of two, start:stop:step (default 10:31:3 on CUDA, 10:24:2 on CPU); '' for none")
+                        help="sizes of the 1-D sweep as powers of two, start:stop:step (default 10:31:3 on CUDA, 12:24:4 on CPU); '' for none")
     parser.add_argument("--timing", choices=TIMINGS, default="device",
                         help="CUDA timing: 'device' times the GPU's work alone (default); 'launch' includes the host's "
                              "launch path, as triton's do_bench does")
@@ -575,8 +576,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         shapes = args.shapes if args.shapes is not None else (
             [KERNELBENCH_SHAPE, (4096, 786432), (4096, 4096)] if on_cuda else [(4096, 4096)]
         )
-        sweep = args.sweep if args.sweep is not None else parse_powers("10:31:3" if on_cuda else "10:24:2")
-        cases = default_cases(device, args.dtypes, sweep, shapes, args.layouts)
+        sweep = args.sweep if args.sweep is not None else parse_powers("10:31:3" if on_cuda else "12:24:4")
+        dtypes = args.dtypes or (["float32", "bfloat16", "float16"] if on_cuda else ["float32"])
+        cases = default_cases(device, dtypes, sweep, shapes, args.layouts)
         cases = [Case(c.shape, c.dtype, tuple(d for d in c.directions if d in args.directions), c.layout) for c in cases]
         others = len([i for i in args.impls if i != "copy"])
         total = sum(("copy" in args.impls) + others * len(c.directions) for c in cases)
