@@ -448,7 +448,10 @@ def write_json(records: list[Record], path: str) -> None:
 
 def plot(records: list[Record], path: str) -> None:
     """GB/s against size per impl (forward solid, backward dashed), a panel per dtype."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install matplotlib") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
