@@ -251,21 +251,24 @@ def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
 
 
-def measure(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str) -> Record:
+def measure(
+    case: Case, impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str
+) -> Record:
     call = make_call(impl, direction, x, grad)
     check(impl, direction, x, grad, call)
     ms = time_calls_ms(call, device, timing)
     return Record(
         impl=impl,
         direction=direction,
-        dtype=str(x.dtype).removeprefix("torch."),
-        shape=list(x.shape),
+        dtype=case.dtype,
+        shape=list(case.shape),
         median_ms=ms,
         gbps=TENSORS_MOVED[direction] * x.numel() * x.element_size() / (ms * 1e-3) / 1e9,
         pct_of_copy=None,
         peak_extra_bytes=peak_extra_bytes(call, device),
         device=device_name(device),
         timing=timing if device.type == "cuda" else "host",
+        layout=case.layout,
     )
 
 
@@ -279,10 +282,7 @@ def measure_case(case: Case, impls: list[str], device: torch.device, progress, t
     records = []
     for impl, direction in jobs:
         progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
-        record = measure(impl, direction, x, grad, device, timing)
-        record.shape = list(case.shape)
-        record.layout = case.layout
-        records.append(record)
+        records.append(measure(case, impl, direction, x, grad, device, timing))
         progress.update()
     copy = records[0] if "copy" in impls else None
     for r in records:
