@@ -87,7 +87,8 @@ class SoftsignBackwardFunction
 
 // With no gradient to record, skip building an autograd node and redispatch
 // straight to the backend kernel: this keeps inference calls as cheap as a
-// native operator's.
+// native operator's. The guard (as in PyTorch's generated kernels) keeps the
+// ATen calls the kernel makes itself (empty_like, copy_) below autograd too.
 bool records_gradient(const at::Tensor& a, const at::Tensor& b = {}) {
   return at::GradMode::is_enabled() &&
          (a.requires_grad() || (b.defined() && b.requires_grad()));
@@ -95,6 +96,7 @@ bool records_gradient(const at::Tensor& a, const at::Tensor& b = {}) {
 
 at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
   if (!records_gradient(x)) {
+    const at::AutoDispatchBelowADInplaceOrView guard;
     return softsign_op().redispatch(keys & c10::after_ADInplaceOrView_keyset,
                                     x);
   }
@@ -105,6 +107,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
                                       const at::Tensor& grad_output,
                                       const at::Tensor& x) {
   if (!records_gradient(grad_output, x)) {
+    const at::AutoDispatchBelowADInplaceOrView guard;
     return softsign_backward_op().redispatch(
         keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
