@@ -144,13 +144,13 @@ def test_result_is_a_new_tensor_and_input_is_untouched(device):
     assert torch.equal(bits(x), bits(before))
 
 
-def _assert_large_matches(x: torch.Tensor, y: torch.Tensor, chunk: int = 1 << 26) -> None:
-    """Compares chunk by chunk against softsign computed in float32 and rounded once,
-    which is exactly what the half kernels compute."""
-    for start in range(0, x.numel(), chunk):
-        xf = x[start : start + chunk].float()
-        expected = (xf / (1 + xf.abs())).to(x.dtype)
-        assert torch.equal(y[start : start + chunk], expected), f"mismatch in chunk at {start}"
+def _assert_equal_in_chunks(actual: torch.Tensor, float32_math, *inputs: torch.Tensor, chunk: int = 1 << 26) -> None:
+    """actual equals float32_math(inputs in float32) rounded once to actual's dtype,
+    exactly what the half kernels compute; compared a chunk at a time to bound memory."""
+    for start in range(0, actual.numel(), chunk):
+        part = slice(start, start + chunk)
+        expected = float32_math(*(t[part].float() for t in inputs)).to(actual.dtype)
+        assert torch.equal(actual[part], expected), f"mismatch in chunk at {start}"
 
 
 @pytest.mark.large
@@ -160,7 +160,7 @@ def test_more_than_2_31_elements(device):
     x = torch.empty(n, dtype=torch.float16, device=device).uniform_(-8, 8)
     poison_allocator(n * 2, device)
     y = softsign_ext.softsign(x)
-    _assert_large_matches(x, y)
+    _assert_equal_in_chunks(y, lambda xf: xf / (1 + xf.abs()), x)
 
 
 @needs_cuda
@@ -171,8 +171,4 @@ def test_more_than_2_31_elements_backward_cuda():
     g = torch.empty(n, dtype=torch.float16, device="cuda").uniform_(-1, 1)
     poison_allocator(n * 2, "cuda")
     out = softsign_ext.softsign_backward(g, x)
-    chunk = 1 << 26
-    for start in range(0, n, chunk):
-        xf, gf = x[start : start + chunk].float(), g[start : start + chunk].float()
-        denom = 1 + xf.abs()
-        assert torch.equal(out[start : start + chunk], (gf / denom / denom).half()), f"mismatch at {start}"
+    _assert_equal_in_chunks(out, lambda gf, xf: gf / (1 + xf.abs()) / (1 + xf.abs()), g, x)
