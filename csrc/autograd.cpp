@@ -1,10 +1,13 @@
-// Autograd for both operators, registered on the Autograd key so that a call
-// from Python pays no Python autograd cost. softsign_backward has its own
-// derivative, so double backward (and higher) works.
+// Autograd for the operators, registered on the Autograd key so that a call
+// from Python pays no Python autograd cost, and the version-counter bumps of
+// the mutating forms on the ADInplaceOrView key. softsign_backward has its
+// own derivative, so double backward (and higher) works.
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/VariableTypeUtils.h>
 #include <torch/library.h>
+
+#include "softsign.h"
 
 namespace softsign_ext {
 namespace {
@@ -12,46 +15,42 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-using SoftsignOp = c10::TypedOperatorHandle<at::Tensor(const at::Tensor&)>;
-using SoftsignBackwardOp =
-    c10::TypedOperatorHandle<at::Tensor(const at::Tensor&, const at::Tensor&)>;
-
-const SoftsignOp& softsign_op() {
-  static const SoftsignOp op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("softsign_ext::softsign", "")
-          .typed<at::Tensor(const at::Tensor&)>();
-  return op;
-}
-
-const SoftsignBackwardOp& softsign_backward_op() {
-  static const SoftsignBackwardOp op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("softsign_ext::softsign_backward", "")
-          .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
-  return op;
-}
-
-// Calls through the dispatcher: below the Autograd key under an
-// AutoDispatchBelowADInplaceOrView guard, differentiably otherwise.
-at::Tensor call_softsign(const at::Tensor& x) { return softsign_op().call(x); }
-
-at::Tensor call_softsign_backward(const at::Tensor& grad_output,
-                                  const at::Tensor& x) {
-  return softsign_backward_op().call(grad_output, x);
-}
-
 class SoftsignFunction : public torch::autograd::Function<SoftsignFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
     ctx->save_for_backward({x});
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return call_softsign(x);
+    return ops::softsign().call(x);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const at::Tensor x = ctx->get_saved_variables()[0];
-    return {call_softsign_backward(grads[0], x)};
+    return {ops::softsign_backward().call(grads[0], x)};
+  }
+};
+
+// softsign_(x) as a function of (x, original), original a differentiable
+// clone of x taken before the write, as PyTorch keeps the original self of
+// its own in-place operators whose derivative needs it. The gradient flows
+// to x through the clone.
+class SoftsignInplaceFunction
+    : public torch::autograd::Function<SoftsignInplaceFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x,
+                            const at::Tensor& original) {
+    ctx->save_for_backward({original});
+    {
+      // Below Autograd only: the ADInplaceOrView kernel bumps x's version.
+      const at::AutoDispatchBelowAutograd guard;
+      ops::softsign_().call(x);
+    }
+    ctx->mark_dirty({x});
+    return x;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const at::Tensor original = ctx->get_saved_variables()[0];
+    return {at::Tensor(), ops::softsign_backward().call(grads[0], original)};
   }
 };
 
@@ -62,7 +61,7 @@ class SoftsignBackwardFunction
                             const at::Tensor& x) {
     ctx->save_for_backward({grad_output, x});
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return call_softsign_backward(grad_output, x);
+    return ops::softsign_backward().call(grad_output, x);
   }
 
   // f(g, x) = g / (1 + |x|)^2:
@@ -76,7 +75,7 @@ class SoftsignBackwardFunction
     at::Tensor grad_grad_output;
     at::Tensor grad_x;
     if (ctx->needs_input_grad(0)) {
-      grad_grad_output = call_softsign_backward(grad, x);
+      grad_grad_output = ops::softsign_backward().call(grad, x);
     }
     if (ctx->needs_input_grad(1)) {
       grad_x = grad * grad_output * x.sign() * -2 / (x.abs() + 1).pow(3);
@@ -85,20 +84,21 @@ class SoftsignBackwardFunction
   }
 };
 
-// With no gradient to record, skip building an autograd node and redispatch
-// straight to the backend kernel: this keeps inference calls as cheap as a
-// native operator's. The guard (as in PyTorch's generated kernels) keeps the
-// ATen calls the kernel makes itself (empty_like, copy_) below autograd too.
+// Whether autograd records this call (PyTorch's compute_requires_grad).
 bool records_gradient(const at::Tensor& a, const at::Tensor& b = {}) {
   return at::GradMode::is_enabled() &&
          (a.requires_grad() || (b.defined() && b.requires_grad()));
 }
 
+// With no gradient to record, skip building an autograd node and redispatch
+// straight to the backend kernel: this keeps inference calls as cheap as a
+// native operator's. The guard (as in PyTorch's generated kernels) keeps the
+// ATen calls the kernel makes itself (empty_like, copy_) below autograd too.
 at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
   if (!records_gradient(x)) {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return softsign_op().redispatch(keys & c10::after_ADInplaceOrView_keyset,
-                                    x);
+    return ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+                                      x);
   }
   return SoftsignFunction::apply(x);
 }
@@ -108,17 +108,74 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
                                       const at::Tensor& x) {
   if (!records_gradient(grad_output, x)) {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return softsign_backward_op().redispatch(
+    return ops::softsign_backward().redispatch(
         keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
   return SoftsignBackwardFunction::apply(grad_output, x);
+}
+
+// The mutating forms go below Autograd only (not below ADInplaceOrView), so
+// that the version counter of the tensor they write is bumped, and autograd
+// notices when a tensor it saved was overwritten.
+at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
+  const bool requires_grad = records_gradient(x);
+  // PyTorch's own checks, before any write: no in-place on a leaf that
+  // requires grad (or on some views of one).
+  torch::autograd::check_inplace(x, requires_grad);
+  if (!requires_grad) {
+    const at::AutoDispatchBelowAutograd guard;
+    return ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+  }
+  SoftsignInplaceFunction::apply(x, x.clone());
+  return x;
+}
+
+at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
+                                  at::Tensor& out) {
+  if (records_gradient(x, out)) {
+    torch::autograd::throw_error_out_requires_grad("softsign");
+  }
+  const at::AutoDispatchBelowAutograd guard;
+  return ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x,
+                                        out);
+}
+
+// What PyTorch generates for its own mutating operators on this key: bump the
+// version counter of the tensor written.
+at::Tensor& softsign_inplace_ad_inplace_or_view(c10::DispatchKeySet keys,
+                                                at::Tensor& x) {
+  {
+    const at::AutoDispatchBelowADInplaceOrView guard;
+    ops::softsign_().redispatch(keys & c10::after_ADInplaceOrView_keyset, x);
+  }
+  torch::autograd::increment_version(x);
+  return x;
+}
+
+at::Tensor& softsign_out_ad_inplace_or_view(c10::DispatchKeySet keys,
+                                            const at::Tensor& x,
+                                            at::Tensor& out) {
+  {
+    const at::AutoDispatchBelowADInplaceOrView guard;
+    ops::softsign_out().redispatch(keys & c10::after_ADInplaceOrView_keyset, x,
+                                   out);
+  }
+  torch::autograd::increment_version(out);
+  return out;
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(softsign_ext, Autograd, m) {
   m.impl("softsign", &softsign_autograd);
+  m.impl("softsign.out", &softsign_out_autograd);
+  m.impl("softsign_", &softsign_inplace_autograd);
   m.impl("softsign_backward", &softsign_backward_autograd);
+}
+
+TORCH_LIBRARY_IMPL(softsign_ext, ADInplaceOrView, m) {
+  m.impl("softsign.out", &softsign_out_ad_inplace_or_view);
+  m.impl("softsign_", &softsign_inplace_ad_inplace_or_view);
 }
 
 }  // namespace softsign_ext

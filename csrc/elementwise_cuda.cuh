@@ -1,6 +1,6 @@
-// Generic machinery for dense elementwise CUDA kernels: the op is a functor
-// on opmath values (float for half types); this file owns vector width,
-// alignment, 64-bit indexing and launch configuration.
+// Generic machinery for elementwise CUDA kernels: the op is a functor on
+// opmath values (float for half types); this file owns vector width,
+// alignment, 64-bit indexing, strides and launch configuration.
 #pragma once
 
 #include <ATen/OpMathType.h>
@@ -9,9 +9,13 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
+
+#include "elementwise.h"
 
 namespace softsign_ext {
 namespace cuda {
@@ -37,22 +41,83 @@ __device__ __forceinline__ opmath_t apply(const Op& op, const Element& element,
   return op(static_cast<opmath_t>(element(A))...);
 }
 
-// Each thread maps kVec consecutive elements with one vector load per input
-// and one vector store; no grid-stride loop, so the grid covers n. The last
-// thread also takes the n % kVec elements left after the last whole vector.
-template <int kVec, typename T, int kInputs, typename Op>
+inline std::uintptr_t address(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p);
+}
+
+// ------------------------------------------------------------- flat loop --
+
+// Bytes [kWord * 4 + bits / 8, ... + 16) of the 32 bytes in w.
+template <int kWord>
+__device__ __forceinline__ uint4 funnel(const uint32_t (&w)[8],
+                                        unsigned bits) {
+  return make_uint4(__funnelshift_r(w[kWord], w[kWord + 1], bits),
+                    __funnelshift_r(w[kWord + 1], w[kWord + 2], bits),
+                    __funnelshift_r(w[kWord + 2], w[kWord + 3], bits),
+                    __funnelshift_r(w[kWord + 3], w[kWord + 4], bits));
+}
+
+// The 16 bytes at p, which need not be 16-byte aligned, read with the two
+// aligned 16-byte loads around them (so misaligned tensors keep 128-bit
+// loads) and shifted into place. Reads up to 15 bytes before p and after
+// p + 16. All threads of a launch have the same p % 16 for a given tensor, so
+// the branches never diverge.
+__device__ __forceinline__ uint4 load_realigned(const void* p) {
+  const unsigned shift = reinterpret_cast<std::uintptr_t>(p) % kVectorBytes;
+  const uint4* aligned = reinterpret_cast<const uint4*>(
+      reinterpret_cast<std::uintptr_t>(p) - shift);
+  const uint4 lo = aligned[0];
+  if (shift == 0) {
+    return lo;
+  }
+  const uint4 hi = aligned[1];
+  const uint32_t w[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+  const unsigned bits = 8 * (shift % 4);
+  switch (shift / 4) {
+    case 0:
+      return funnel<0>(w, bits);
+    case 1:
+      return funnel<1>(w, bits);
+    case 2:
+      return funnel<2>(w, bits);
+    default:
+      return funnel<3>(w, bits);
+  }
+}
+
+template <bool kRealign, typename Vec>
+__device__ __forceinline__ Vec load_vector(const void* p) {
+  static_assert(sizeof(Vec) == kVectorBytes, "one 16-byte vector");
+  if constexpr (kRealign) {
+    const uint4 raw = load_realigned(p);
+    Vec v;
+    memcpy(&v, &raw, sizeof v);
+    return v;
+  } else {
+    return *reinterpret_cast<const Vec*>(p);
+  }
+}
+
+// Maps n elements at the same offsets in out and the inputs; out + head is
+// 16-byte aligned. Thread t < vectors maps the kVec elements from
+// head + t * kVec with one vector load per input and one vector store (no
+// grid-stride loop: measured fastest); thread `vectors` maps the rest one by
+// one: the head and the tail after the last vector.
+template <int kVec, bool kRealign, typename T, int kInputs, typename Op>
 __global__ void __launch_bounds__(kThreadsPerBlock)
-    elementwise_kernel(T* out, InputPointers<T, kInputs> in, int64_t n, Op op) {
+    flat_kernel(T* out, InputPointers<T, kInputs> in, int64_t n, int64_t head,
+                int64_t vectors, Op op) {
   using opmath_t = at::opmath_type<T>;
   using Vec = Vector<T, kVec>;
   constexpr auto inputs = std::make_index_sequence<kInputs>{};
-  const int64_t first =
-      (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * kVec;
-  if (first + kVec <= n) {
+  const int64_t thread =
+      static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (thread < vectors) {
+    const int64_t first = head + thread * kVec;
     Vec args[kInputs];
 #pragma unroll
     for (int a = 0; a < kInputs; ++a) {
-      args[a] = *reinterpret_cast<const Vec*>(in.data[a] + first);
+      args[a] = load_vector<kRealign, Vec>(in.data[a] + first);
     }
     Vec result;
 #pragma unroll
@@ -61,49 +126,176 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
           op, [&](int a) { return args[a].val[j]; }, inputs));
     }
     *reinterpret_cast<Vec*>(out + first) = result;
-  } else {
-    for (int64_t i = first; i < n; ++i) {
+  } else if (thread == vectors) {
+    const auto map_one = [&](int64_t i) {
       out[i] = static_cast<T>(apply<opmath_t>(
           op, [&](int a) { return in.data[a][i]; }, inputs));
+    };
+    for (int64_t i = 0; i < head; ++i) {
+      map_one(i);
+    }
+    for (int64_t i = head + vectors * kVec; i < n; ++i) {
+      map_one(i);
     }
   }
 }
 
-inline bool is_vector_aligned(const void* p) {
-  return reinterpret_cast<std::uintptr_t>(p) % kVectorBytes == 0;
-}
-
-template <int kVec, typename T, int kInputs, typename Op>
-void launch(T* out, const InputPointers<T, kInputs>& in, int64_t n, Op op) {
-  const int64_t threads = (n + kVec - 1) / kVec;
-  const int64_t blocks = (threads + kThreadsPerBlock - 1) / kThreadsPerBlock;
+template <typename T, int kInputs, typename Op>
+void launch_flat(T* out, const InputPointers<T, kInputs>& in, int64_t n,
+                 Op op) {
+  constexpr int kVec = kVectorBytes / sizeof(T);
+  // Elements before out's first 16-byte boundary (tensors are element-aligned).
+  const int64_t head = std::min<int64_t>(
+      n, (kVectorBytes - address(out) % kVectorBytes) % kVectorBytes /
+             sizeof(T));
+  bool realign = false;
+  for (const T* p : in.data) {
+    realign = realign || address(p + head) % kVectorBytes != 0;
+  }
+  // A realigned load reads up to 15 bytes past its vector, so the last whole
+  // vector goes to the one-by-one thread and no read leaves the tensors.
+  const int64_t vectors =
+      std::max<int64_t>(0, (n - head) / kVec - (realign ? 1 : 0));
+  const int64_t blocks = vectors / kThreadsPerBlock + 1;
   TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
               "softsign_ext: tensor of ", n, " elements is too large");
-  elementwise_kernel<kVec>
-      <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
-         at::cuda::getCurrentCUDAStream()>>>(out, in, n, op);
+  const auto kernel = realign ? flat_kernel<kVec, true, T, kInputs, Op>
+                              : flat_kernel<kVec, false, T, kInputs, Op>;
+  kernel<<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
+           at::cuda::getCurrentCUDAStream()>>>(out, in, n, head, vectors, op);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-// out[k] = op(inputs[k]...) for every k < out.numel(). All tensors are dense
-// with identical strides (see softsign.h); out may alias an input. Pointers
-// that are not 16-byte aligned (storage offsets) take the one-element path.
-// Runs on the current stream of out's device, whatever device is current.
+// ---------------------------------------------------------- strided loop --
+
+// Dimensions the strided kernel takes after TensorIterator has merged what it
+// can (ATen's offset calculator has the same limit).
+constexpr int kMaxDims = 25;
+// Elements per thread, a block apart: loads of several elements in flight per
+// thread, each warp-wide load as contiguous as the strides allow.
+constexpr int kStridedElementsPerThread = 4;
+
+template <int kTensors>
+struct StridedLayout {
+  int ndim;
+  int64_t sizes[kMaxDims];              // fastest-moving dimension first
+  int64_t strides[kMaxDims][kTensors];  // in bytes; tensor 0 is out
+};
+
+// Byte offset in each tensor of the element with linear index `linear`.
+template <typename index_t, int kTensors>
+__device__ __forceinline__ void strided_offsets(
+    const StridedLayout<kTensors>& layout, index_t linear,
+    int64_t (&offsets)[kTensors]) {
+#pragma unroll
+  for (int k = 0; k < kTensors; ++k) {
+    offsets[k] = 0;
+  }
+  // Unrolled to constant indices, so the layout stays in parameter space
+  // instead of being copied to local memory.
+#pragma unroll
+  for (int d = 0; d < kMaxDims; ++d) {
+    if (d == layout.ndim) {
+      break;
+    }
+    const index_t size = static_cast<index_t>(layout.sizes[d]);
+    const index_t index = linear % size;
+    linear /= size;
+#pragma unroll
+    for (int k = 0; k < kTensors; ++k) {
+      offsets[k] += static_cast<int64_t>(index) * layout.strides[d][k];
+    }
+  }
+}
+
+// Any strides (views, slices, out= tensors): each element's offsets come from
+// its index; all loads of a thread are issued before its stores.
+template <typename index_t, typename T, int kInputs, typename Op>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    strided_kernel(char* out, InputPointers<char, kInputs> in,
+                   StridedLayout<kInputs + 1> layout, index_t n, Op op) {
+  using opmath_t = at::opmath_type<T>;
+  constexpr auto inputs = std::make_index_sequence<kInputs>{};
+  const index_t first = static_cast<index_t>(blockIdx.x) * kThreadsPerBlock *
+                            kStridedElementsPerThread +
+                        threadIdx.x;
+  int64_t offsets[kStridedElementsPerThread][kInputs + 1];
+  T args[kStridedElementsPerThread][kInputs];
+#pragma unroll
+  for (int e = 0; e < kStridedElementsPerThread; ++e) {
+    const index_t i = first + e * kThreadsPerBlock;
+    if (i < n) {
+      strided_offsets(layout, i, offsets[e]);
+#pragma unroll
+      for (int a = 0; a < kInputs; ++a) {
+        args[e][a] =
+            *reinterpret_cast<const T*>(in.data[a] + offsets[e][a + 1]);
+      }
+    }
+  }
+#pragma unroll
+  for (int e = 0; e < kStridedElementsPerThread; ++e) {
+    if (first + e * kThreadsPerBlock < n) {
+      *reinterpret_cast<T*>(out + offsets[e][0]) = static_cast<T>(
+          apply<opmath_t>(op, [&](int a) { return args[e][a]; }, inputs));
+    }
+  }
+}
+
+template <typename T, typename Op, typename... Inputs>
+void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
+  constexpr int kInputs = sizeof...(Inputs);
+  const at::TensorIterator iter = strided_iterator(out, inputs...);
+  TORCH_CHECK(iter.ndim() <= kMaxDims, "softsign_ext: tensors whose strides ",
+              "leave more than ", kMaxDims,
+              " dimensions that cannot be merged are not supported; pass "
+              ".contiguous() tensors");
+  StridedLayout<kInputs + 1> layout{};
+  layout.ndim = iter.ndim();
+  for (int d = 0; d < iter.ndim(); ++d) {
+    layout.sizes[d] = iter.shape()[d];
+    for (int k = 0; k <= kInputs; ++k) {
+      layout.strides[d][k] = iter.strides(k)[d];
+    }
+  }
+  InputPointers<char, kInputs> in;
+  for (int a = 0; a < kInputs; ++a) {
+    in.data[a] = static_cast<const char*>(iter.data_ptr(a + 1));
+  }
+  char* result = static_cast<char*>(iter.data_ptr(0));
+  const int64_t n = iter.numel();
+  constexpr int64_t kPerBlock = kThreadsPerBlock * kStridedElementsPerThread;
+  const int64_t blocks = (n + kPerBlock - 1) / kPerBlock;
+  TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
+              "softsign_ext: tensor of ", n, " elements is too large");
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  // 32-bit index arithmetic (divisions above all) when the indices fit.
+  if (n + kPerBlock <= std::numeric_limits<int32_t>::max()) {
+    strided_kernel<uint32_t, T>
+        <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(
+            result, in, layout, static_cast<uint32_t>(n), op);
+  } else {
+    strided_kernel<int64_t, T>
+        <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(
+            result, in, layout, n, op);
+  }
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// -------------------------------------------------------------- dispatch --
+
+// out[k] = op(inputs[k]...) for every element, on the current stream of out's
+// device, whatever device is current. All tensors have out's sizes and dtype
+// and any strides; out may be an input (in-place) but overlaps nothing else.
 template <typename T, typename Op, typename... Inputs>
 void elementwise(const at::Tensor& out, Op op, const Inputs&... inputs) {
   const c10::cuda::CUDAGuard device_guard(out.device());
-  constexpr int kInputs = sizeof...(Inputs);
-  constexpr int kVec = kVectorBytes / sizeof(T);
-  const InputPointers<T, kInputs> in{{inputs.template const_data_ptr<T>()...}};
-  T* result = out.mutable_data_ptr<T>();
-  bool aligned = is_vector_aligned(result);
-  for (const T* p : in.data) {
-    aligned = aligned && is_vector_aligned(p);
-  }
-  if (aligned) {
-    launch<kVec>(result, in, out.numel(), op);
+  if (shares_dense_layout(out, inputs...)) {
+    const InputPointers<T, sizeof...(Inputs)> in{
+        {inputs.template const_data_ptr<T>()...}};
+    launch_flat(out.mutable_data_ptr<T>(), in, out.numel(), op);
   } else {
-    launch<1>(result, in, out.numel(), op);
+    launch_strided<T>(out, op, inputs...);
   }
 }
 

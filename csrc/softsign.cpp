@@ -1,13 +1,17 @@
-// The operator schemas, the Meta kernels, and the host logic that the CPU and
-// CUDA kernels share.
+// The operator schemas, the host logic that the CPU and CUDA kernels share,
+// the Meta kernels, and the functionalization of the mutating forms.
 #include "softsign.h"
 
 #include <ATen/ATen.h>
+#include <ATen/FunctionalTensorWrapper.h>
+#include <ATen/MemoryOverlap.h>
+#include <ATen/native/Resize.h>
 #include <Python.h>
 #include <torch/library.h>
 
-namespace softsign_ext {
+#include <utility>
 
+namespace softsign_ext {
 namespace {
 
 constexpr const char* kSupported =
@@ -15,25 +19,47 @@ constexpr const char* kSupported =
     "(integer inputs are promoted to the default float dtype, as in "
     "F.softsign)";
 
-// A tensor with the layout of `like` (which is dense) and the values of `t`:
-// `t` itself when it already has that layout, otherwise a copy.
-at::Tensor with_layout_of(const at::Tensor& t, const at::Tensor& like) {
-  if (t.is_non_overlapping_and_dense() && t.strides() == like.strides()) {
-    return t;
-  }
-  return at::empty_like(like).copy_(t);
+// x in the dtype of the result (a copy for integer inputs).
+at::Tensor promoted(const at::Tensor& x, at::ScalarType dtype) {
+  return x.scalar_type() == dtype ? x : x.to(dtype);
 }
 
-// `t` itself when it is dense (any permutation of strides), else a dense copy
-// that keeps its dimension order.
-at::Tensor dense(const at::Tensor& t) {
-  return t.is_non_overlapping_and_dense() ? t : at::empty_like(t).copy_(t);
+// Bytes from the first to one past the last byte that t addresses.
+std::pair<const char*, const char*> address_span(const at::Tensor& t) {
+  const char* begin = static_cast<const char*>(t.const_data_ptr());
+  int64_t low = 0;
+  int64_t high = 0;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t reach = (t.size(d) - 1) * t.stride(d);
+    (reach < 0 ? low : high) += reach;
+  }
+  return {begin + low * t.element_size(),
+          begin + (high + 1) * t.element_size()};
+}
+
+// out may hold the very elements of x (in-place) or memory apart from x;
+// anything between raises. PyTorch's check cannot judge non-dense views of
+// one storage; for those, intersecting address spans count as overlap.
+void check_out_overlap(const at::Tensor& out, const at::Tensor& x) {
+  at::assert_no_internal_overlap(out);
+  if (out.numel() == 0 || x.numel() == 0 || !out.is_alias_of(x) ||
+      (out.const_data_ptr() == x.const_data_ptr() &&
+       out.sizes() == x.sizes() && out.strides() == x.strides())) {
+    return;
+  }
+  at::assert_no_partial_overlap(out, x);
+  const auto [out_begin, out_end] = address_span(out);
+  const auto [x_begin, x_end] = address_span(x);
+  TORCH_CHECK(out_end <= x_begin || x_end <= out_begin,
+              "softsign: out shares memory with x; pass out=x to compute in "
+              "place, or an out tensor apart from x");
 }
 
 }  // namespace
 
 // Dtype problems raise TypeError and shape problems ValueError in Python;
-// a device mismatch raises RuntimeError, as PyTorch's own operators do.
+// device mismatches and overlapping memory raise RuntimeError, as PyTorch's
+// own operators do.
 at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
   if (at::isFloatingType(dtype)) {
@@ -46,6 +72,23 @@ at::ScalarType check_softsign_input(const at::Tensor& x) {
   TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false),
                    "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
   return c10::get_default_dtype_as_scalartype();
+}
+
+void check_softsign_out(const at::Tensor& x, const at::Tensor& out) {
+  const at::ScalarType dtype = check_softsign_input(x);
+  TORCH_CHECK_TYPE(out.scalar_type() == dtype, "softsign: out has dtype ",
+                   out.scalar_type(), " but the result has dtype ", dtype,
+                   "; pass an out tensor of dtype ", dtype);
+  TORCH_CHECK(out.device() == x.device(), "softsign: out is on ",
+              out.device(), " but x is on ", x.device(),
+              "; both must be on one device");
+}
+
+void check_softsign_inplace(const at::Tensor& x) {
+  const at::ScalarType dtype = check_softsign_input(x);
+  TORCH_CHECK_TYPE(dtype == x.scalar_type(), "softsign_: x has dtype ",
+                   x.scalar_type(), ", which cannot hold the result (dtype ",
+                   dtype, "); use softsign(x) instead of the in-place form");
 }
 
 void check_softsign_backward_inputs(const at::Tensor& grad_output,
@@ -67,28 +110,45 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
                     "; they must match");
 }
 
-at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel) {
-  const at::ScalarType dtype = check_softsign_input(x);
-  // (The dtype test first spares the common call a dispatcher round trip.)
-  const at::Tensor input = dense(x.scalar_type() == dtype ? x : x.to(dtype));
-  // A copy made above for layout or dtype is ours to overwrite.
-  const bool input_is_ours = !input.is_same(x);
-  at::Tensor out = input_is_ours ? input : at::empty_like(input);
+at::Tensor softsign_with(const at::Tensor& x, ForwardKernel kernel) {
+  const at::Tensor input = promoted(x, check_softsign_input(x));
+  // empty_like keeps a dense input's strides (a non-dense one gets a dense
+  // layout); a promoted copy is ours to overwrite.
+  at::Tensor out = input.is_same(x) ? at::empty_like(input) : input;
   if (out.numel() > 0) {
     kernel(out, input);
   }
   return out;
 }
 
-at::Tensor softsign_backward_with(const at::Tensor& grad_output,
-                                  const at::Tensor& x,
-                                  FlatBackwardKernel kernel) {
-  check_softsign_backward_inputs(grad_output, x);
-  const at::Tensor input = dense(x);
-  const at::Tensor grad = with_layout_of(grad_output, input);
-  at::Tensor out = grad.is_same(grad_output) ? at::empty_like(input) : grad;
+at::Tensor& softsign_out_with(const at::Tensor& x, at::Tensor& out,
+                              ForwardKernel kernel) {
+  check_softsign_out(x, out);
+  // Every check comes before the first write: a failed call leaves out alone.
+  check_out_overlap(out, x);
+  at::native::resize_output(out, x.sizes());
+  const at::Tensor input = promoted(x, out.scalar_type());
   if (out.numel() > 0) {
-    kernel(out, grad, input);
+    kernel(out, input);
+  }
+  return out;
+}
+
+at::Tensor& softsign_inplace_with(at::Tensor& x, ForwardKernel kernel) {
+  check_softsign_inplace(x);
+  at::assert_no_internal_overlap(x);
+  if (x.numel() > 0) {
+    kernel(x, x);
+  }
+  return x;
+}
+
+at::Tensor softsign_backward_with(const at::Tensor& grad_output,
+                                  const at::Tensor& x, BackwardKernel kernel) {
+  check_softsign_backward_inputs(grad_output, x);
+  at::Tensor out = at::empty_like(x);
+  if (out.numel() > 0) {
+    kernel(out, grad_output, x);
   }
   return out;
 }
@@ -101,23 +161,86 @@ at::Tensor softsign_meta(const at::Tensor& x) {
   return at::empty_like(x, x.options().dtype(check_softsign_input(x)));
 }
 
+at::Tensor& softsign_out_meta(const at::Tensor& x, at::Tensor& out) {
+  check_softsign_out(x, out);
+  at::native::resize_output_symint(out, x.sym_sizes());
+  return out;
+}
+
+at::Tensor& softsign_inplace_meta(at::Tensor& x) {
+  check_softsign_inplace(x);
+  return x;
+}
+
 at::Tensor softsign_backward_meta(const at::Tensor& grad_output,
                                   const at::Tensor& x) {
   check_softsign_backward_inputs(grad_output, x);
   return at::empty_like(x);
 }
 
+// Functionalization (torch.compile, torch.export) of the mutating forms, as
+// PyTorch generates it for its own in-place and out= operators: compute with
+// the functional softsign, then let the mutated tensor take the result.
+at::Tensor& write_functional_result(at::Tensor& mutated, const at::Tensor& x) {
+  namespace impl = at::functionalization::impl;
+  at::Tensor result;
+  {
+    const at::AutoDispatchSkipFunctionalize guard;
+    result = ops::softsign().call(
+        impl::isFunctionalTensor(x) ? impl::from_functional_tensor(x) : x);
+  }
+  impl::replace_(mutated, result);
+  impl::commit_update(mutated);
+  impl::sync(mutated);
+  return mutated;
+}
+
+at::Tensor& softsign_out_functionalize(const at::Tensor& x, at::Tensor& out) {
+  namespace impl = at::functionalization::impl;
+  if (!impl::isFunctionalTensor(out)) {
+    TORCH_CHECK(!impl::isFunctionalTensor(x),
+                "softsign: cannot write a functional tensor's result into a "
+                "non-functional out tensor");
+    const at::AutoDispatchSkipFunctionalize guard;
+    return ops::softsign_out().call(x, out);
+  }
+  check_softsign_out(x, out);
+  impl::sync(x);
+  return write_functional_result(out, x);
+}
+
+at::Tensor& softsign_inplace_functionalize(at::Tensor& x) {
+  namespace impl = at::functionalization::impl;
+  if (!impl::isFunctionalTensor(x)) {
+    const at::AutoDispatchSkipFunctionalize guard;
+    return ops::softsign_().call(x);
+  }
+  check_softsign_inplace(x);
+  impl::sync(x);
+  return write_functional_result(x, x);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(softsign_ext, m) {
-  m.def("softsign(Tensor x) -> Tensor", {at::Tag::pointwise});
+  const std::vector<at::Tag> pointwise = {at::Tag::pointwise};
+  m.def("softsign(Tensor x) -> Tensor", pointwise);
+  m.def("softsign.out(Tensor x, *, Tensor(a!) out) -> Tensor(a!)", pointwise);
+  m.def("softsign_(Tensor(a!) x) -> Tensor(a!)", pointwise);
   m.def("softsign_backward(Tensor grad_output, Tensor x) -> Tensor",
-        {at::Tag::pointwise});
+        pointwise);
 }
 
 TORCH_LIBRARY_IMPL(softsign_ext, Meta, m) {
   m.impl("softsign", &softsign_meta);
+  m.impl("softsign.out", &softsign_out_meta);
+  m.impl("softsign_", &softsign_inplace_meta);
   m.impl("softsign_backward", &softsign_backward_meta);
+}
+
+TORCH_LIBRARY_IMPL(softsign_ext, Functionalize, m) {
+  m.impl("softsign.out", &softsign_out_functionalize);
+  m.impl("softsign_", &softsign_inplace_functionalize);
 }
 
 }  // namespace softsign_ext

@@ -1,10 +1,11 @@
 // Host-side pieces shared by the CPU, CUDA and Meta registrations: the dtype
-// dispatch, the argument checks and the layout handling. Each backend supplies
-// only a "flat" kernel that maps dense storage to dense storage.
+// dispatch, the argument checks, the operator handles and the host logic of
+// each operator. Each backend supplies only the two elementwise kernels.
 #pragma once
 
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 namespace softsign_ext {
@@ -14,35 +15,82 @@ namespace softsign_ext {
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, TYPE, NAME, \
                                   __VA_ARGS__)
 
-// Flat kernels: every tensor argument is non-overlapping and dense with the
-// same sizes and strides as `out`, so element k of one lives at offset k of
-// each. `out` may alias an input. They are never called with numel() == 0.
-using FlatForwardKernel = void (*)(const at::Tensor& out, const at::Tensor& x);
-using FlatBackwardKernel = void (*)(const at::Tensor& out,
-                                    const at::Tensor& grad_output,
-                                    const at::Tensor& x);
+// Backend kernels: every tensor argument has out's sizes and dtype, and any
+// strides; out may be x itself (in-place) but overlaps no other argument,
+// and has no element twice. They are never called with numel() == 0.
+using ForwardKernel = void (*)(const at::Tensor& out, const at::Tensor& x);
+using BackwardKernel = void (*)(const at::Tensor& out,
+                                const at::Tensor& grad_output,
+                                const at::Tensor& x);
 
-// softsign(x) through `kernel`, after the checks, the integer-to-float
-// promotion and the layout handling that every device shares.
-at::Tensor softsign_with(const at::Tensor& x, FlatForwardKernel kernel);
+// Each operator's host logic through a backend's kernel: the checks, the
+// integer-to-float promotion, the result's layout, out='s resizing and
+// overlap rules. Shared by every backend.
+at::Tensor softsign_with(const at::Tensor& x, ForwardKernel kernel);
+at::Tensor& softsign_out_with(const at::Tensor& x, at::Tensor& out,
+                              ForwardKernel kernel);
+at::Tensor& softsign_inplace_with(at::Tensor& x, ForwardKernel kernel);
 at::Tensor softsign_backward_with(const at::Tensor& grad_output,
-                                  const at::Tensor& x,
-                                  FlatBackwardKernel kernel);
+                                  const at::Tensor& x, BackwardKernel kernel);
 
-// Registers both operators for one backend (CPU, CUDA) from its flat kernels.
-template <FlatForwardKernel kForward, FlatBackwardKernel kBackward>
+// Registers every operator for one backend (CPU, CUDA) from its kernels.
+template <ForwardKernel kForward, BackwardKernel kBackward>
 void register_kernels(torch::Library& m) {
   m.impl("softsign",
          [](const at::Tensor& x) { return softsign_with(x, kForward); });
+  m.impl("softsign.out", [](const at::Tensor& x, at::Tensor& out) -> at::Tensor& {
+    return softsign_out_with(x, out, kForward);
+  });
+  m.impl("softsign_", [](at::Tensor& x) -> at::Tensor& {
+    return softsign_inplace_with(x, kForward);
+  });
   m.impl("softsign_backward",
          [](const at::Tensor& grad_output, const at::Tensor& x) {
            return softsign_backward_with(grad_output, x, kBackward);
          });
 }
 
-// Checks the arguments; returns the dtype of the result.
+// Argument checks, shared with the Meta kernels. check_softsign_input
+// returns the dtype of the result.
 at::ScalarType check_softsign_input(const at::Tensor& x);
+void check_softsign_out(const at::Tensor& x, const at::Tensor& out);
+void check_softsign_inplace(const at::Tensor& x);
 void check_softsign_backward_inputs(const at::Tensor& grad_output,
                                     const at::Tensor& x);
 
+// Typed handles of the operators, for calls and redispatches from C++.
+namespace ops {
+
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> find(const char* name,
+                                         const char* overload = "") {
+  return c10::Dispatcher::singleton()
+      .findSchemaOrThrow(name, overload)
+      .typed<Signature>();
+}
+
+inline const auto& softsign() {
+  static const auto op =
+      find<at::Tensor(const at::Tensor&)>("softsign_ext::softsign");
+  return op;
+}
+
+inline const auto& softsign_out() {
+  static const auto op = find<at::Tensor&(const at::Tensor&, at::Tensor&)>(
+      "softsign_ext::softsign", "out");
+  return op;
+}
+
+inline const auto& softsign_() {
+  static const auto op = find<at::Tensor&(at::Tensor&)>("softsign_ext::softsign_");
+  return op;
+}
+
+inline const auto& softsign_backward() {
+  static const auto op = find<at::Tensor(const at::Tensor&, const at::Tensor&)>(
+      "softsign_ext::softsign_backward");
+  return op;
+}
+
+}  // namespace ops
 }  // namespace softsign_ext

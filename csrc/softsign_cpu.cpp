@@ -1,13 +1,17 @@
-// CPU kernels: ATen's at::vec SIMD vectors over contiguous chunks, spread over
-// threads by at::parallel_for.
+// CPU kernels: ATen's at::vec SIMD vectors over contiguous runs, spread over
+// threads by at::parallel_for (dense tensors) or TensorIterator (any strides).
+#include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <ATen/TensorIterator.h>  // at::internal::GRAIN_SIZE, ATen's per-thread chunk
 #include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
 #include <torch/library.h>
 
+#include <array>
 #include <tuple>
+#include <utility>
 
+#include "elementwise.h"
 #include "softsign.h"
 #include "softsign_math.h"
 
@@ -58,21 +62,72 @@ void map_contiguous(const Op& op, scalar_t* out, int64_t n,
   }
 }
 
+// One element at a time through op, widened to opmath (float for half types).
+template <typename scalar_t, typename Op, typename... Inputs>
+inline scalar_t map_scalar(const Op& op, Inputs... in) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  return static_cast<scalar_t>(op(static_cast<opmath_t>(in)...));
+}
+
+// One row of a TensorIterator loop: size0 elements, base[0] the output's,
+// base[1 + a] input a's; strides[k] the byte stride of tensor k.
+template <typename scalar_t, typename Op, std::size_t kTensors,
+          std::size_t... A>
+void map_row(const Op& op, const std::array<char*, kTensors>& base,
+             const int64_t* strides, int64_t size0, bool contiguous,
+             std::index_sequence<A...>) {
+  auto* result = reinterpret_cast<scalar_t*>(base[0]);
+  if (contiguous) {
+    map_contiguous(op, result, size0,
+                   reinterpret_cast<const scalar_t*>(base[A + 1])...);
+    return;
+  }
+  for (int64_t i = 0; i < size0; ++i) {
+    *reinterpret_cast<scalar_t*>(base[0] + i * strides[0]) =
+        map_scalar<scalar_t>(op, *reinterpret_cast<const scalar_t*>(
+                                     base[A + 1] + i * strides[A + 1])...);
+  }
+}
+
+// out[k] = op(inputs[k]...) for every element, over threads. Tensors that
+// share a dense layout take one flat vectorized loop; any others go through a
+// TensorIterator, vectorized along rows whose elements are contiguous in
+// every tensor. out may be an input (in-place) but overlaps nothing else.
 template <typename scalar_t, typename Op, typename... Inputs>
 void parallel_map(const Op& op, const at::Tensor& out,
                   const Inputs&... inputs) {
-  scalar_t* result = out.mutable_data_ptr<scalar_t>();
-  const auto in =
-      std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
-  at::parallel_for(0, out.numel(), at::internal::GRAIN_SIZE,
-                   [&](int64_t begin, int64_t end) {
-                     std::apply(
-                         [&](const auto*... p) {
-                           map_contiguous(op, result + begin, end - begin,
-                                          (p + begin)...);
-                         },
-                         in);
-                   });
+  if (shares_dense_layout(out, inputs...)) {
+    scalar_t* result = out.mutable_data_ptr<scalar_t>();
+    const auto in =
+        std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
+    at::parallel_for(0, out.numel(), at::internal::GRAIN_SIZE,
+                     [&](int64_t begin, int64_t end) {
+                       std::apply(
+                           [&](const auto*... p) {
+                             map_contiguous(op, result + begin, end - begin,
+                                            (p + begin)...);
+                           },
+                           in);
+                     });
+    return;
+  }
+  constexpr int kTensors = 1 + sizeof...(Inputs);
+  const auto loop = [&](char** data, const int64_t* strides, int64_t size0,
+                        int64_t size1) {
+    bool contiguous = true;
+    for (int k = 0; k < kTensors; ++k) {
+      contiguous = contiguous && strides[k] == sizeof(scalar_t);
+    }
+    for (int64_t row = 0; row < size1; ++row) {
+      std::array<char*, kTensors> base;
+      for (int k = 0; k < kTensors; ++k) {
+        base[k] = data[k] + row * strides[kTensors + k];
+      }
+      map_row<scalar_t>(op, base, strides, size0, contiguous,
+                        std::index_sequence_for<Inputs...>{});
+    }
+  };
+  strided_iterator(out, inputs...).for_each(loop, at::internal::GRAIN_SIZE);
 }
 
 void softsign_cpu_kernel(const at::Tensor& out, const at::Tensor& x) {

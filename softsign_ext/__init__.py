@@ -11,7 +11,7 @@ from . import _library
 _library.load()
 
 from .modules import ModelNew, Softsign  # noqa: E402
-from .ops import softsign, softsign_backward  # noqa: E402
+from .ops import softsign, softsign_, softsign_backward  # noqa: E402
 
-__all__ = ["softsign", "softsign_backward", "Softsign", "ModelNew"]
+__all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew"]
 __version__ = "0.1.0"

@@ -1,24 +1,47 @@
 """Functional API over the torch.ops.softsign_ext operators."""
 
+from typing import Optional
+
 import torch
 
 _softsign = torch.ops.softsign_ext.softsign.default
+_softsign_out = torch.ops.softsign_ext.softsign.out
+_softsign_ = torch.ops.softsign_ext.softsign_.default
 _softsign_backward = torch.ops.softsign_ext.softsign_backward.default
 
 
-def softsign(x: torch.Tensor) -> torch.Tensor:
+def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Softsign, ``x / (1 + |x|)``, elementwise; a drop-in for ``torch.nn.functional.softsign``.
 
     Runs on CUDA and CPU for float32, float64, float16 and bfloat16 (half types
-    compute in float32 and round once). Integer tensors are promoted to the
-    default float dtype, as ``F.softsign`` does; bool and complex tensors raise.
-    The result has the input's strides when the input is dense. Differentiable
-    (twice and more) through a C++ autograd function.
+    compute in float32 and round once), for any strides. Integer tensors are
+    promoted to the default float dtype, as ``F.softsign`` does; bool and
+    complex tensors raise. The result has the input's strides when the input
+    is dense. Differentiable (twice and more) through a C++ autograd function.
+
+    ``out``, if given, receives the result and is returned: it must have the
+    result's dtype and x's device; it is resized (with PyTorch's usual warning
+    if it had elements) when its shape differs. ``out=x`` computes in place;
+    an ``out`` that partly overlaps ``x`` raises. Like every PyTorch ``out=``
+    function it does not support autograd.
 
     >>> softsign(torch.tensor([-3.0, 0.0, 1.0]))
     tensor([-0.7500,  0.0000,  0.5000])
     """
-    return _softsign(x)
+    if out is None:
+        return _softsign(x)
+    return _softsign_out(x, out=out)
+
+
+def softsign_(x: torch.Tensor) -> torch.Tensor:
+    """In-place softsign: overwrites ``x`` (a floating-point tensor) with ``x / (1 + |x|)`` and returns it.
+
+    Follows PyTorch's in-place rules: raises on a leaf that requires grad and
+    bumps ``x``'s version, so a backward that needed the old value raises.
+    On a tensor that requires grad it records the gradient (keeping a copy of
+    the original values, as PyTorch's own in-place ops do).
+    """
+    return _softsign_(x)
 
 
 def softsign_backward(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
