@@ -29,15 +29,19 @@ class SoftsignFunction : public torch::autograd::Function<SoftsignFunction> {
   }
 };
 
-// softsign_(x) as a function of (x, original), original a differentiable
-// clone of x taken before the write, as PyTorch keeps the original self of
-// its own in-place operators whose derivative needs it. The gradient flows
-// to x through the clone.
+// softsign_(x) keeps a clone of x taken before the write, as PyTorch keeps
+// the original self of its own in-place operators whose derivative needs it.
+// The clone is differentiable (it records x's history), so double backward
+// reaches x through it.
 class SoftsignInplaceFunction
     : public torch::autograd::Function<SoftsignInplaceFunction> {
  public:
-  static at::Tensor forward(AutogradContext* ctx, at::Tensor x,
-                            const at::Tensor& original) {
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x) {
+    at::Tensor original;
+    {
+      const at::AutoGradMode enable_grad(true);
+      original = x.clone();
+    }
     ctx->save_for_backward({original});
     {
       // Below Autograd only: the ADInplaceOrView kernel bumps x's version.
@@ -50,7 +54,7 @@ class SoftsignInplaceFunction
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const at::Tensor original = ctx->get_saved_variables()[0];
-    return {at::Tensor(), ops::softsign_backward().call(grads[0], original)};
+    return {ops::softsign_backward().call(grads[0], original)};
   }
 };
 
@@ -126,7 +130,7 @@ at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
     const at::AutoDispatchBelowAutograd guard;
     return ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
   }
-  SoftsignInplaceFunction::apply(x, x.clone());
+  SoftsignInplaceFunction::apply(x);
   return x;
 }
 

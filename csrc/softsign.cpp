@@ -37,22 +37,40 @@ std::pair<const char*, const char*> address_span(const at::Tensor& t) {
           begin + (high + 1) * t.element_size()};
 }
 
-// out may hold the very elements of x (in-place) or memory apart from x;
-// anything between raises. PyTorch's check cannot judge non-dense views of
-// one storage; for those, intersecting address spans count as overlap.
-void check_out_overlap(const at::Tensor& out, const at::Tensor& x) {
+// Whether out shares memory with x in a way the kernel cannot order: out may
+// hold the very elements of x (in-place) or memory apart from x. Partial
+// overlaps that PyTorch can prove raise, as in PyTorch. Non-dense views of
+// one storage it cannot judge: when their address spans intersect they may
+// interleave (disjoint) or overlap, and the caller computes through a
+// temporary, as if x were read before out is written.
+bool out_interleaves_x(const at::Tensor& out, const at::Tensor& x) {
   at::assert_no_internal_overlap(out);
   if (out.numel() == 0 || x.numel() == 0 || !out.is_alias_of(x) ||
       (out.const_data_ptr() == x.const_data_ptr() &&
        out.sizes() == x.sizes() && out.strides() == x.strides())) {
-    return;
+    return false;
   }
   at::assert_no_partial_overlap(out, x);
   const auto [out_begin, out_end] = address_span(out);
   const auto [x_begin, x_end] = address_span(x);
-  TORCH_CHECK(out_end <= x_begin || x_end <= out_begin,
-              "softsign: out shares memory with x; pass out=x to compute in "
-              "place, or an out tensor apart from x");
+  return out_begin < x_end && x_begin < out_end;
+}
+
+// A failed resize of a tensor whose storage cannot grow (memory PyTorch does
+// not own) leaves the tensor with the new sizes; refuse before resizing.
+void check_out_can_take_shape(const at::Tensor& out, at::IntArrayRef shape) {
+  if (out.sizes() == shape) {
+    return;
+  }
+  const int64_t needed =
+      (out.storage_offset() + c10::multiply_integers(shape)) *
+      out.element_size();
+  TORCH_CHECK(out.storage().resizable() ||
+                  needed <= static_cast<int64_t>(out.storage().nbytes()),
+              "softsign: out has shape ", out.sizes(),
+              " and its storage, which PyTorch cannot resize, is too small ",
+              "for the result's shape ", shape,
+              "; pass an out tensor of that shape");
 }
 
 }  // namespace
@@ -125,11 +143,16 @@ at::Tensor& softsign_out_with(const at::Tensor& x, at::Tensor& out,
                               ForwardKernel kernel) {
   check_softsign_out(x, out);
   // Every check comes before the first write: a failed call leaves out alone.
-  check_out_overlap(out, x);
+  const bool interleaved = out_interleaves_x(out, x);
+  check_out_can_take_shape(out, x.sizes());
   at::native::resize_output(out, x.sizes());
   const at::Tensor input = promoted(x, out.scalar_type());
   if (out.numel() > 0) {
-    kernel(out, input);
+    if (interleaved) {
+      out.copy_(softsign_with(input, kernel));
+    } else {
+      kernel(out, input);
+    }
   }
   return out;
 }

@@ -22,8 +22,10 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     ``out``, if given, receives the result and is returned: it must have the
     result's dtype and x's device; it is resized (with PyTorch's usual warning
     if it had elements) when its shape differs. ``out=x`` computes in place;
-    an ``out`` that partly overlaps ``x`` raises. Like every PyTorch ``out=``
-    function it does not support autograd.
+    an ``out`` that partly overlaps ``x`` raises, and non-dense views of one
+    storage, which PyTorch cannot judge, go through a temporary. Errors leave
+    ``out`` untouched. Like every PyTorch ``out=`` function it does not
+    support autograd.
 
     >>> softsign(torch.tensor([-3.0, 0.0, 1.0]))
     tensor([-0.7500,  0.0000,  0.5000])
