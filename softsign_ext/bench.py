@@ -219,7 +219,7 @@ def check(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, call: 
 # --------------------------------------------------------------- measure --
 
 
-LAYOUTS = ("contiguous", "channels_last", "transposed", "misaligned")
+LAYOUTS = ("contiguous", "channels_last", "transposed", "misaligned", "row_slice", "strided")
 
 
 @dataclass
@@ -234,7 +234,8 @@ def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     """torch.rand values (as KernelBench makes its inputs) of `shape`, laid out as asked:
     channels_last views ROWSxCOLS as (ROWS, 3, COLS/48, 16) with the 3 channels innermost;
     transposed is the transpose of a contiguous COLSxROWS tensor; misaligned starts one
-    element past a 16-byte boundary."""
+    element past a 16-byte boundary. Not dense: row_slice is the first COLS columns of a
+    ROWSx(COLS+64) tensor, strided every other column of a ROWSx(2*COLS) one."""
     if layout == "contiguous":
         return torch.rand(shape, dtype=dtype, device=device)
     if len(shape) != 2:
@@ -248,6 +249,10 @@ def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
         return torch.rand(cols, rows, dtype=dtype, device=device).t()
     if layout == "misaligned":
         return torch.rand(rows * cols + 1, dtype=dtype, device=device)[1:].view(rows, cols)
+    if layout == "row_slice":
+        return torch.rand(rows, cols + 64, dtype=dtype, device=device)[:, :cols]
+    if layout == "strided":
+        return torch.rand(rows, 2 * cols, dtype=dtype, device=device)[:, ::2]
     raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
 
 

@@ -17,3 +17,11 @@ def pytest_configure(config):
 def fresh_random_inputs(request):
     """A different seed per test (but reproducible from its name) so inputs are never shared."""
     torch.manual_seed(zlib.crc32(request.node.nodeid.encode()))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Reports how many fuzz cases ran (tests/test_fuzz.py), all parametrizations together."""
+    fuzz = __import__("sys").modules.get("test_fuzz")
+    if fuzz is not None and fuzz.cases_run:
+        counts = ", ".join(f"{name}: {n}" for name, n in fuzz.cases_run.items())
+        terminalreporter.write_line(f"fuzz cases run ({counts}); total {sum(fuzz.cases_run.values())}")

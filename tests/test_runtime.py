@@ -1,0 +1,183 @@
+"""Runtime behaviour: CUDA streams, CUDA graphs and torch.compile(mode="reduce-overhead"),
+the device guard, run-to-run determinism, and no memory growth over 10^5 calls."""
+
+import pytest
+import torch
+from _helpers import (
+    DEVICES,
+    assert_same_values,
+    bits,
+    needs_cuda,
+    random_input,
+    softsign_grad_reference,
+    softsign_reference,
+)
+
+import softsign_ext
+
+# GPU clock cycles to stall a stream for (~0.5-1 ms): long enough that a kernel
+# wrongly launched on another stream would run before the stalled write lands.
+STALL_CYCLES = 1_000_000
+
+
+@needs_cuda
+def test_runs_on_the_current_stream_after_work_on_it():
+    n = 1 << 20
+    x = random_input((n,), torch.float32, "cuda")
+    grad = random_input((n,), torch.float32, "cuda")
+    strided = random_input((2 * n,), torch.float32, "cuda")[::2]
+    new_values = [random_input((n,), torch.float32, "cuda") for _ in range(3)]
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        # Each input is written on `stream` behind a stall, then used right away.
+        torch.cuda._sleep(STALL_CYCLES)
+        x.copy_(new_values[0])
+        y = softsign_ext.softsign(x)
+        torch.cuda._sleep(STALL_CYCLES)
+        grad.copy_(new_values[1])
+        dx = softsign_ext.softsign_backward(grad, x)
+        torch.cuda._sleep(STALL_CYCLES)
+        strided.copy_(new_values[2])
+        y_strided = softsign_ext.softsign(strided)
+        inplace = x.clone()
+        softsign_ext.softsign_(inplace)
+    stream.synchronize()
+    assert_same_values(y, softsign_reference(new_values[0]))
+    assert_same_values(dx, softsign_grad_reference(new_values[1], new_values[0]))
+    assert_same_values(y_strided, softsign_reference(new_values[2]))
+    assert_same_values(inplace, softsign_reference(new_values[0]))
+
+
+@needs_cuda
+def test_cuda_graph_capture_and_replay():
+    x = random_input((4099,), torch.float32, "cuda")
+    misaligned = random_input((4100,), torch.float16, "cuda")[1:]
+    grad = random_input((4099,), torch.float32, "cuda")
+    # Warm up on a side stream, as CUDA graph capture requires.
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            softsign_ext.softsign(x)
+            softsign_ext.softsign(misaligned)
+            softsign_ext.softsign_backward(grad, x)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        y = softsign_ext.softsign(x)
+        y_half = softsign_ext.softsign(misaligned)
+        dx = softsign_ext.softsign_backward(grad, x)
+        inplace = x.clone()
+        softsign_ext.softsign_(inplace)
+    for _ in range(3):
+        for static in (x, misaligned, grad):
+            static.copy_(random_input(static.shape, static.dtype, "cuda"))
+        graph.replay()
+        torch.cuda.synchronize()
+        assert_same_values(y, softsign_reference(x))
+        assert_same_values(y_half, softsign_reference(misaligned))
+        assert_same_values(dx, softsign_grad_reference(grad, x))
+        assert_same_values(inplace, softsign_reference(x))
+
+
+@needs_cuda
+def test_graphed_callable_forward_and_backward():
+    module = softsign_ext.Softsign()
+    sample = random_input((64, 33), torch.float32, "cuda", with_specials=False).requires_grad_()
+    graphed = torch.cuda.make_graphed_callables(module, (sample,))
+    for _ in range(3):
+        x = random_input((64, 33), torch.float32, "cuda", with_specials=False).requires_grad_()
+        y = graphed(x)
+        grad = random_input(y.shape, torch.float32, "cuda", with_specials=False)
+        y.backward(grad)
+        assert_same_values(y, softsign_reference(x.detach()))
+        assert_same_values(x.grad, softsign_grad_reference(grad, x.detach()))
+
+
+@needs_cuda
+def test_compile_reduce_overhead():
+    torch._dynamo.reset()
+
+    def model(t):
+        return softsign_ext.softsign(t * 2) + 1
+
+    compiled = torch.compile(model, mode="reduce-overhead", fullgraph=True)
+    for _ in range(4):  # the first calls record the CUDA graph, the later ones replay it
+        x = random_input((8, 1000), torch.float32, "cuda", with_specials=False)
+        torch.testing.assert_close(compiled(x), softsign_reference(x * 2) + 1)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")
+def test_tensor_on_second_gpu_runs_there():
+    # The current device stays cuda:0; the kernels must follow the tensor to cuda:1
+    # and run on cuda:1's current stream.
+    torch.cuda.set_device(0)
+    x = random_input((3, 4099), torch.float32, "cuda:1", with_specials=False).requires_grad_()
+    stream = torch.cuda.Stream(device="cuda:1")
+    with torch.cuda.stream(stream):
+        torch.cuda._sleep(STALL_CYCLES)  # stalls cuda:0's current stream only
+        y = softsign_ext.softsign(x)
+        grad = torch.ones_like(y)
+        y.backward(grad)
+        strided = softsign_ext.softsign(x.detach()[:, ::2])
+    stream.synchronize()
+    assert torch.cuda.current_device() == 0
+    assert y.device == x.grad.device == strided.device == torch.device("cuda:1")
+    assert_same_values(y, softsign_reference(x.detach()))
+    assert_same_values(x.grad, softsign_grad_reference(grad, x.detach()))
+    assert_same_values(strided, softsign_reference(x.detach()[:, ::2]))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_identical_bits_run_to_run(dtype, device):
+    x = random_input((3, 100_003), dtype, device)
+    grad = random_input((3, 100_003), dtype, device)
+    runs = [
+        (
+            softsign_ext.softsign(x),
+            softsign_ext.softsign(x[:, 1::3]),
+            softsign_ext.softsign_backward(grad, x),
+            softsign_ext.softsign_backward(grad.t().contiguous().t(), x),
+        )
+        for _ in range(3)
+    ]
+    for later in runs[1:]:
+        for first, again in zip(runs[0], later):
+            assert torch.equal(bits(first), bits(again))
+
+
+CALLS = 100_000
+
+
+def _memory_in_use(device) -> int:
+    if device == "cuda":
+        torch.cuda.synchronize()
+        return torch.cuda.memory_allocated()
+    with open("/proc/self/statm") as statm:  # resident pages
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_no_memory_growth_over_many_calls(device):
+    x = random_input((1024,), torch.float32, device, with_specials=False).requires_grad_()
+    grad = torch.ones_like(x)
+
+    def forward_and_backward():
+        y = softsign_ext.softsign(x.detach())
+        (dx,) = torch.autograd.grad(softsign_ext.softsign(x), x, grad)
+        return y, dx
+
+    for _ in range(1000):  # warm up allocator caches
+        forward_and_backward()
+    before = _memory_in_use(device)
+    for _ in range(CALLS):
+        forward_and_backward()
+    growth = _memory_in_use(device) - before
+    if device == "cuda":
+        assert growth == 0, f"{growth} bytes still allocated after {CALLS} calls"
+    else:
+        # One leaked 4 KiB tensor per call would be ~400 MiB; allow the host
+        # allocator a few MiB of noise.
+        assert growth < 8 << 20, f"resident memory grew by {growth} bytes over {CALLS} calls"
