@@ -36,3 +36,27 @@ class ModelNew(Softsign):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+def replace_softsign(model: nn.Module) -> int:
+    """Swaps every :class:`torch.nn.Softsign` inside ``model`` for :class:`Softsign`, in place.
+
+    Returns how many places were swapped (a module used in several places counts
+    in each and stays one shared module). Neither has parameters or buffers, so
+    the state_dict and the outputs are unchanged. Hooks registered on the old modules are not
+    carried over. ``model`` itself cannot be swapped in place: if it is an
+    ``nn.Softsign``, use ``Softsign()`` instead.
+    """
+    if isinstance(model, nn.Softsign):
+        raise ValueError("replace_softsign swaps the submodules of a model in place; the model itself is an "
+                         "nn.Softsign, so use softsign_ext.Softsign() in its place")
+    replacements: dict[int, Softsign] = {}
+    swapped = 0
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            if isinstance(child, nn.Softsign):
+                if id(child) not in replacements:
+                    replacements[id(child)] = Softsign().train(child.training)
+                setattr(parent, name, replacements[id(child)])
+                swapped += 1
+    return swapped

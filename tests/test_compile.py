@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 from _helpers import DEVICES, random_input
+import torch.nn.functional as F
 from torch import nn
 
 import softsign_ext
@@ -47,3 +48,53 @@ def test_compiled_graph_calls_the_custom_op(device):
     torch.testing.assert_close(fn(x), softsign_ext.softsign(x), equal_nan=True)
     targets = [node.target for gm in graphs for node in gm.graph.nodes]
     assert torch.ops.softsign_ext.softsign.default in targets
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_no_graph_breaks(device):
+    def fn(t):
+        y = softsign_ext.softsign(t * 2)
+        z = softsign_ext.softsign_(y + 1)
+        out = torch.empty_like(z)
+        softsign_ext.softsign(z, out=out)
+        return softsign_ext.Softsign()(out) + softsign_ext.softsign_backward(out, t)
+
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(fn)(random_input((4, 9), torch.float32, device))
+    assert explanation.graph_break_count == 0 and explanation.graph_count == 1, explanation.break_reasons
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dynamic_shapes_compile_once(device):
+    torch._dynamo.reset()
+    compiles = []
+
+    def counting_backend(gm, example_inputs):
+        compiles.append(gm)
+        return gm.forward
+
+    fn = torch.compile(lambda t: softsign_ext.softsign(t) * 2, backend=counting_backend, dynamic=True, fullgraph=True)
+    # (Dynamo specializes sizes 0 and 1 by design, so the shapes avoid them.)
+    for shape in [(3, 5), (7, 11), (2, 129), (16, 4096), (5, 3)]:
+        x = random_input(shape, torch.float32, device)
+        torch.testing.assert_close(fn(x), softsign_ext.softsign(x) * 2, equal_nan=True)
+    assert len(compiles) == 1, f"compiled {len(compiles)} times for 5 shapes"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dynamic_shapes_with_inductor_forward_and_backward(device):
+    torch._dynamo.reset()
+    fn = torch.compile(lambda t: softsign_ext.softsign(t).sum(), dynamic=True, fullgraph=True)
+    for n in (17, 1000, 4097):
+        x = random_input((n,), torch.float32, device, with_specials=False).requires_grad_()
+        fn(x).backward()
+        torch.testing.assert_close(x.grad, 1 / (1 + x.detach().abs()) ** 2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_reduce_overhead_mode(device):
+    torch._dynamo.reset()
+    compiled = torch.compile(softsign_ext.ModelNew(), mode="reduce-overhead", fullgraph=True)
+    for _ in range(3):
+        x = random_input((8, 257), torch.float32, device)
+        torch.testing.assert_close(compiled(x), F.softsign(x), equal_nan=True)

@@ -1,4 +1,7 @@
-"""Softsign / ModelNew as drop-ins for nn.Softsign, and loading the library."""
+"""Softsign / ModelNew as drop-ins for nn.Softsign, replace_softsign, and loading the library."""
+
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -60,3 +63,50 @@ def test_cuda_kernels_are_built_when_possible():
         pytest.skip("this torch/toolkit cannot build CUDA kernels, or SOFTSIGN_EXT_CUDA=0")
     for op in ("softsign", "softsign_backward"):
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"softsign_ext::{op}", "CUDA")
+
+
+class _Net(nn.Module):
+    """nn.Softsign in a Sequential, nested, shared between two places, and in a ModuleList."""
+
+    def __init__(self):
+        super().__init__()
+        shared = nn.Softsign()
+        self.body = nn.Sequential(nn.Linear(8, 8), shared, nn.Sequential(nn.Softsign(), shared))
+        self.heads = nn.ModuleList([nn.Softsign()])
+        self.tanh = nn.Tanh()
+
+    def forward(self, x):
+        return self.tanh(self.heads[0](self.body(x)))
+
+
+def test_replace_softsign_swaps_every_nn_softsign_in_place():
+    model = _Net().eval()
+    x = random_input((4, 8), torch.float32)
+    before_out, before_state = model(x), {k: v.clone() for k, v in model.state_dict().items()}
+    assert softsign_ext.replace_softsign(model) == 4  # places, the shared module counted in each
+    assert not [m for m in model.modules() if isinstance(m, nn.Softsign)]
+    assert sum(isinstance(m, softsign_ext.Softsign) for m in model.modules()) == 3  # sharing kept
+    assert model.body[1] is model.body[2][1] and not model.body[1].training
+    assert isinstance(model.tanh, nn.Tanh)
+    torch.testing.assert_close(model(x), before_out)
+    assert model.state_dict().keys() == before_state.keys()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before_state[key])
+    assert softsign_ext.replace_softsign(model) == 0
+
+
+def test_replace_softsign_refuses_a_bare_nn_softsign():
+    with pytest.raises(ValueError, match="use softsign_ext.Softsign"):
+        softsign_ext.replace_softsign(nn.Softsign())
+
+
+def test_dtensor_rules_register_when_dtensor_was_imported_first():
+    # In a fresh interpreter: import DTensor, then softsign_ext, and look for the rules.
+    code = (
+        "import torch.distributed.tensor as dt, softsign_ext, torch\n"
+        "funcs = dt.DTensor._op_dispatcher.sharding_propagator.op_strategy_funcs\n"
+        "ops = torch.ops.softsign_ext\n"
+        "assert all(op in funcs for op in (ops.softsign.default, ops.softsign_.default, "
+        "ops.softsign_backward.default))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,47 @@
+"""torch.export keeps softsign_ext.softsign as one node; the exported program and an
+AOTInductor package built from it match eager (CPU here, CUDA on a GPU machine)."""
+
+import pytest
+import torch
+from _helpers import DEVICES, random_input
+from torch import nn
+
+import softsign_ext
+
+SOFTSIGN = torch.ops.softsign_ext.softsign.default
+
+
+def _model(device):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(32, 64), softsign_ext.ModelNew(), nn.Linear(64, 8)).to(device).eval()
+
+
+def _exported(model, x):
+    batch = torch.export.Dim("batch", min=2, max=1024)
+    return torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_export_keeps_one_softsign_node(device):
+    model = _model(device)
+    x = random_input((16, 32), torch.float32, device, with_specials=False)
+    program = _exported(model, x)
+    targets = [node.target for node in program.graph.nodes if node.op == "call_function"]
+    assert targets.count(SOFTSIGN) == 1, targets
+    for batch in (16, 5, 300):
+        x = random_input((batch, 32), torch.float32, device, with_specials=False)
+        torch.testing.assert_close(program.module()(x), model(x))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_aoti_package_loads_and_matches(device, tmp_path):
+    model = _model(device)
+    x = random_input((16, 32), torch.float32, device, with_specials=False)
+    with torch.no_grad():
+        program = _exported(model, x)
+        path = torch._inductor.aoti_compile_and_package(program, package_path=str(tmp_path / "softsign.pt2"))
+    loaded = torch._inductor.aoti_load_package(path)
+    for batch in (16, 7):
+        x = random_input((batch, 32), torch.float32, device, with_specials=False)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x), model(x))
