@@ -98,20 +98,47 @@ __device__ __forceinline__ Vec load_vector(const void* p) {
   }
 }
 
-// Maps n elements at the same offsets in out and the inputs; out + head is
-// 16-byte aligned. Thread t < vectors maps the kVec elements from
-// head + t * kVec with one vector load per input and one vector store (no
-// grid-stride loop: measured fastest); thread `vectors` maps the rest one by
-// one: the head and the tail after the last vector.
+// How a span of n elements at the same offsets in out and the inputs splits
+// for the vector loop: `head` elements before out's first 16-byte boundary
+// (tensors are element-aligned), then `vectors` whole vectors. When an input
+// is not 16-byte aligned there (`realign`), its loads read up to 15 bytes past
+// each vector, so the last whole vector is left out and no read leaves the
+// tensors.
+template <int kVec, typename T, int kInputs>
+struct SpanSplit {
+  int64_t head;
+  int64_t vectors;
+  bool realign;
+
+  __host__ __device__ SpanSplit(const T* out, const InputPointers<T, kInputs>& in,
+                                int64_t n) {
+    const auto misalignment = [](const void* p) {
+      return reinterpret_cast<std::uintptr_t>(p) % kVectorBytes;
+    };
+    head = (kVectorBytes - misalignment(out)) % kVectorBytes / sizeof(T);
+    head = head < n ? head : n;
+    realign = false;
+    for (int a = 0; a < kInputs; ++a) {
+      realign = realign || misalignment(in.data[a] + head) != 0;
+    }
+    vectors = (n - head) / kVec - (realign ? 1 : 0);
+    vectors = vectors > 0 ? vectors : 0;
+  }
+};
+
+// Maps a span of n elements split as above. Thread t < vectors maps the kVec
+// elements from head + t * kVec with one vector load per input and one vector
+// store (no grid-stride loop: measured fastest); thread `vectors` maps the
+// rest one by one: the head and the tail after the last vector.
 template <int kVec, bool kRealign, typename T, int kInputs, typename Op>
-__global__ void __launch_bounds__(kThreadsPerBlock)
-    flat_kernel(T* out, InputPointers<T, kInputs> in, int64_t n, int64_t head,
-                int64_t vectors, Op op) {
+__device__ __forceinline__ void map_span(T* out,
+                                         const InputPointers<T, kInputs>& in,
+                                         int64_t n, int64_t head,
+                                         int64_t vectors, int64_t thread,
+                                         const Op& op) {
   using opmath_t = at::opmath_type<T>;
   using Vec = Vector<T, kVec>;
   constexpr auto inputs = std::make_index_sequence<kInputs>{};
-  const int64_t thread =
-      static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (thread < vectors) {
     const int64_t first = head + thread * kVec;
     Vec args[kInputs];
@@ -140,29 +167,29 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
 }
 
+// Dense tensors of one layout: the whole tensor is one span.
+template <int kVec, bool kRealign, typename T, int kInputs, typename Op>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    flat_kernel(T* out, InputPointers<T, kInputs> in, int64_t n, int64_t head,
+                int64_t vectors, Op op) {
+  map_span<kVec, kRealign>(
+      out, in, n, head, vectors,
+      static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x, op);
+}
+
 template <typename T, int kInputs, typename Op>
 void launch_flat(T* out, const InputPointers<T, kInputs>& in, int64_t n,
                  Op op) {
   constexpr int kVec = kVectorBytes / sizeof(T);
-  // Elements before out's first 16-byte boundary (tensors are element-aligned).
-  const int64_t head = std::min<int64_t>(
-      n, (kVectorBytes - address(out) % kVectorBytes) % kVectorBytes /
-             sizeof(T));
-  bool realign = false;
-  for (const T* p : in.data) {
-    realign = realign || address(p + head) % kVectorBytes != 0;
-  }
-  // A realigned load reads up to 15 bytes past its vector, so the last whole
-  // vector goes to the one-by-one thread and no read leaves the tensors.
-  const int64_t vectors =
-      std::max<int64_t>(0, (n - head) / kVec - (realign ? 1 : 0));
-  const int64_t blocks = vectors / kThreadsPerBlock + 1;
+  const SpanSplit<kVec, T, kInputs> split(out, in, n);
+  const int64_t blocks = split.vectors / kThreadsPerBlock + 1;
   TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
               "softsign_ext: tensor of ", n, " elements is too large");
-  const auto kernel = realign ? flat_kernel<kVec, true, T, kInputs, Op>
-                              : flat_kernel<kVec, false, T, kInputs, Op>;
+  const auto kernel = split.realign ? flat_kernel<kVec, true, T, kInputs, Op>
+                                    : flat_kernel<kVec, false, T, kInputs, Op>;
   kernel<<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
-           at::cuda::getCurrentCUDAStream()>>>(out, in, n, head, vectors, op);
+           at::cuda::getCurrentCUDAStream()>>>(out, in, n, split.head,
+                                               split.vectors, op);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -242,6 +269,30 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
 }
 
+// Rows contiguous in every tensor (slices such as x[:, :k], chunks along the
+// last dimension): each row is a span for the vector loop, at the offsets of
+// its outer index. Rows need not share an alignment, so loads realign.
+template <int kVec, typename index_t, typename T, int kInputs, typename Op>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    rows_kernel(char* out, InputPointers<char, kInputs> in,
+                StridedLayout<kInputs + 1> outer, int64_t row_length,
+                int64_t blocks_per_row, Op op) {
+  const int64_t row = blockIdx.x / blocks_per_row;
+  const int64_t thread =
+      (blockIdx.x % blocks_per_row) * kThreadsPerBlock + threadIdx.x;
+  int64_t offsets[kInputs + 1];
+  strided_offsets(outer, static_cast<index_t>(row), offsets);
+  T* out_row = reinterpret_cast<T*>(out + offsets[0]);
+  InputPointers<T, kInputs> in_row;
+#pragma unroll
+  for (int a = 0; a < kInputs; ++a) {
+    in_row.data[a] = reinterpret_cast<const T*>(in.data[a] + offsets[a + 1]);
+  }
+  const SpanSplit<kVec, T, kInputs> split(out_row, in_row, row_length);
+  map_span<kVec, true>(out_row, in_row, row_length, split.head, split.vectors,
+                       thread, op);
+}
+
 template <typename T, typename Op, typename... Inputs>
 void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
   constexpr int kInputs = sizeof...(Inputs);
@@ -250,25 +301,53 @@ void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
               "leave more than ", kMaxDims,
               " dimensions that cannot be merged are not supported; pass "
               ".contiguous() tensors");
-  StridedLayout<kInputs + 1> layout{};
-  layout.ndim = iter.ndim();
-  for (int d = 0; d < iter.ndim(); ++d) {
-    layout.sizes[d] = iter.shape()[d];
-    for (int k = 0; k <= kInputs; ++k) {
-      layout.strides[d][k] = iter.strides(k)[d];
-    }
-  }
   InputPointers<char, kInputs> in;
   for (int a = 0; a < kInputs; ++a) {
     in.data[a] = static_cast<const char*>(iter.data_ptr(a + 1));
   }
   char* result = static_cast<char*>(iter.data_ptr(0));
   const int64_t n = iter.numel();
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  // Dimensions from `first` on, as the strided kernels see them.
+  const auto layout_from = [&](int first) {
+    StridedLayout<kInputs + 1> layout{};
+    layout.ndim = iter.ndim() - first;
+    for (int d = first; d < iter.ndim(); ++d) {
+      layout.sizes[d - first] = iter.shape()[d];
+      for (int k = 0; k <= kInputs; ++k) {
+        layout.strides[d - first][k] = iter.strides(k)[d];
+      }
+    }
+    return layout;
+  };
+
+  // Rows contiguous in every tensor and long enough to keep at least half of
+  // a block's threads on whole vectors take the vector loop row by row.
+  constexpr int kVec = kVectorBytes / sizeof(T);
+  bool contiguous_rows = iter.ndim() > 1 &&
+                         iter.shape()[0] >= kThreadsPerBlock * kVec / 2;
+  for (int k = 0; k <= kInputs; ++k) {
+    contiguous_rows = contiguous_rows && iter.strides(k)[0] == sizeof(T);
+  }
+  if (contiguous_rows) {
+    const int64_t row_length = iter.shape()[0];
+    const int64_t rows = n / row_length;
+    const int64_t blocks_per_row = (row_length / kVec) / kThreadsPerBlock + 1;
+    TORCH_CHECK(rows * blocks_per_row <= std::numeric_limits<int32_t>::max(),
+                "softsign_ext: tensor of ", n, " elements is too large");
+    const auto blocks = static_cast<unsigned>(rows * blocks_per_row);
+    // (rows < blocks, so row indices fit 32 bits.)
+    rows_kernel<kVec, uint32_t, T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        result, in, layout_from(1), row_length, blocks_per_row, op);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return;
+  }
+
   constexpr int64_t kPerBlock = kThreadsPerBlock * kStridedElementsPerThread;
   const int64_t blocks = (n + kPerBlock - 1) / kPerBlock;
   TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
               "softsign_ext: tensor of ", n, " elements is too large");
-  const auto stream = at::cuda::getCurrentCUDAStream();
+  const auto layout = layout_from(0);
   // 32-bit index arithmetic (divisions above all) when the indices fit.
   if (n + kPerBlock <= std::numeric_limits<int32_t>::max()) {
     strided_kernel<uint32_t, T>

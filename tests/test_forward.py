@@ -14,6 +14,7 @@ from _helpers import (
     poison_allocator,
     random_input,
     softsign_checked,
+    softsign_grad_reference,
     softsign_reference,
     special_values,
 )
@@ -101,6 +102,34 @@ def test_non_dense_views(name, view, dtype, device):
     assert_same_values(y, softsign_reference(x))
     assert is_dense(y)
     assert torch.equal(bits(base), bits(before)), "input was modified"
+
+
+def _long_row_views():
+    # Rows contiguous in memory but not in the tensor, long enough for the row-wise
+    # vector loop on CUDA, starting at every alignment.
+    yield "row_slice", lambda t: t.reshape(6, 2100)[:, 3:2051]
+    yield "row_slice_unaligned_stride", lambda t: t[: 6 * 2099].reshape(6, 2099)[:, 1:1500]
+    yield "chunk_of_last_dim", lambda t: t.reshape(3, 2, 2100).chunk(2, dim=-1)[1]
+    yield "every_other_row", lambda t: t.reshape(12, 1050)[::2, 7:]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("name,view", list(_long_row_views()), ids=[n for n, _ in _long_row_views()])
+def test_long_contiguous_rows_of_non_dense_views(name, view, dtype, device):
+    base = random_input((12600,), dtype, device)
+    x = view(base)
+    assert not is_dense(x) and x.stride()[-1] == 1
+    before = base.clone()
+    assert_same_values(softsign_checked(x), softsign_reference(x))
+    grad = random_input(x.shape, dtype, device)  # contiguous, unlike x
+    assert_same_values(softsign_ext.softsign_backward(grad, x), softsign_grad_reference(grad, x))
+    assert torch.equal(bits(base), bits(before)), "input was modified"
+    out = view(torch.full_like(base, float("nan")))
+    softsign_ext.softsign(x, out=out)
+    assert_same_values(out, softsign_reference(x))
+    softsign_ext.softsign_(x)
+    assert_same_values(x, softsign_reference(view(before)))
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -51,7 +51,7 @@ def strided_views(draw, dtype: torch.dtype, device: str, sizes=None):
     values sprinkled in."""
     if sizes is None:
         rank = draw(st.integers(0, 6))
-        sizes = draw(st.lists(st.sampled_from([0, 1, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33]), min_size=rank, max_size=rank))
+        sizes = draw(st.lists(st.sampled_from([0, 1, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 1031]), min_size=rank, max_size=rank))
     rank = len(sizes)
     steps = draw(st.lists(st.integers(1, 3), min_size=rank, max_size=rank))
     order = draw(st.permutations(range(rank)))
