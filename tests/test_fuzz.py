@@ -52,7 +52,8 @@ def strided_views(draw, dtype: torch.dtype, device: str, sizes=None):
     if sizes is None:
         rank = draw(st.integers(0, 6))
         sizes = draw(st.lists(st.sampled_from([0, 1, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 1031]), min_size=rank, max_size=rank))
-        while math.prod(sizes) > MAX_STORAGE:  # halve the largest until the tensor is small enough
+        # Halve the largest until the storage is small enough (a size-0 dim still lays out the others).
+        while math.prod(max(size, 1) for size in sizes) > MAX_STORAGE:
             largest = sizes.index(max(sizes))
             sizes[largest] //= 2
     rank = len(sizes)
