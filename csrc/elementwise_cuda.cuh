@@ -9,7 +9,6 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -41,8 +40,16 @@ __device__ __forceinline__ opmath_t apply(const Op& op, const Element& element,
   return op(static_cast<opmath_t>(element(A))...);
 }
 
-inline std::uintptr_t address(const void* p) {
-  return reinterpret_cast<std::uintptr_t>(p);
+// Bytes past the last 16-byte boundary at or before p.
+__host__ __device__ __forceinline__ unsigned misalignment(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % kVectorBytes;
+}
+
+// The block count of a 1-D grid, which CUDA caps at 2^31 - 1 blocks.
+inline unsigned grid_blocks(int64_t blocks, int64_t n) {
+  TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
+              "softsign_ext: tensor of ", n, " elements is too large");
+  return static_cast<unsigned>(blocks);
 }
 
 // ------------------------------------------------------------- flat loop --
@@ -63,7 +70,7 @@ __device__ __forceinline__ uint4 funnel(const uint32_t (&w)[8],
 // p + 16. All threads of a launch have the same p % 16 for a given tensor, so
 // the branches never diverge.
 __device__ __forceinline__ uint4 load_realigned(const void* p) {
-  const unsigned shift = reinterpret_cast<std::uintptr_t>(p) % kVectorBytes;
+  const unsigned shift = misalignment(p);
   const uint4* aligned = reinterpret_cast<const uint4*>(
       reinterpret_cast<std::uintptr_t>(p) - shift);
   const uint4 lo = aligned[0];
@@ -112,9 +119,6 @@ struct SpanSplit {
 
   __host__ __device__ SpanSplit(const T* out, const InputPointers<T, kInputs>& in,
                                 int64_t n) {
-    const auto misalignment = [](const void* p) {
-      return reinterpret_cast<std::uintptr_t>(p) % kVectorBytes;
-    };
     head = (kVectorBytes - misalignment(out)) % kVectorBytes / sizeof(T);
     head = head < n ? head : n;
     realign = false;
@@ -182,14 +186,12 @@ void launch_flat(T* out, const InputPointers<T, kInputs>& in, int64_t n,
                  Op op) {
   constexpr int kVec = kVectorBytes / sizeof(T);
   const SpanSplit<kVec, T, kInputs> split(out, in, n);
-  const int64_t blocks = split.vectors / kThreadsPerBlock + 1;
-  TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
-              "softsign_ext: tensor of ", n, " elements is too large");
+  const unsigned blocks =
+      grid_blocks(split.vectors / kThreadsPerBlock + 1, n);
   const auto kernel = split.realign ? flat_kernel<kVec, true, T, kInputs, Op>
                                     : flat_kernel<kVec, false, T, kInputs, Op>;
-  kernel<<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
-           at::cuda::getCurrentCUDAStream()>>>(out, in, n, split.head,
-                                               split.vectors, op);
+  kernel<<<blocks, kThreadsPerBlock, 0, at::cuda::getCurrentCUDAStream()>>>(
+      out, in, n, split.head, split.vectors, op);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -333,9 +335,7 @@ void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
     const int64_t row_length = iter.shape()[0];
     const int64_t rows = n / row_length;
     const int64_t blocks_per_row = (row_length / kVec) / kThreadsPerBlock + 1;
-    TORCH_CHECK(rows * blocks_per_row <= std::numeric_limits<int32_t>::max(),
-                "softsign_ext: tensor of ", n, " elements is too large");
-    const auto blocks = static_cast<unsigned>(rows * blocks_per_row);
+    const unsigned blocks = grid_blocks(rows * blocks_per_row, n);
     // (rows < blocks, so row indices fit 32 bits.)
     rows_kernel<kVec, uint32_t, T><<<blocks, kThreadsPerBlock, 0, stream>>>(
         result, in, layout_from(1), row_length, blocks_per_row, op);
@@ -344,19 +344,15 @@ void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
   }
 
   constexpr int64_t kPerBlock = kThreadsPerBlock * kStridedElementsPerThread;
-  const int64_t blocks = (n + kPerBlock - 1) / kPerBlock;
-  TORCH_CHECK(blocks <= std::numeric_limits<int32_t>::max(),
-              "softsign_ext: tensor of ", n, " elements is too large");
+  const unsigned blocks = grid_blocks((n + kPerBlock - 1) / kPerBlock, n);
   const auto layout = layout_from(0);
   // 32-bit index arithmetic (divisions above all) when the indices fit.
   if (n + kPerBlock <= std::numeric_limits<int32_t>::max()) {
-    strided_kernel<uint32_t, T>
-        <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(
-            result, in, layout, static_cast<uint32_t>(n), op);
+    strided_kernel<uint32_t, T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        result, in, layout, static_cast<uint32_t>(n), op);
   } else {
-    strided_kernel<int64_t, T>
-        <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(
-            result, in, layout, n, op);
+    strided_kernel<int64_t, T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        result, in, layout, n, op);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
