@@ -11,6 +11,16 @@ from torch import nn
 import softsign_ext
 
 
+def _recording_backend(graphs: list):
+    """A torch.compile backend that appends each graph it compiles to `graphs` and runs it as is."""
+
+    def backend(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    return backend
+
+
 def _model(device):
     return nn.Sequential(nn.Linear(32, 64), softsign_ext.ModelNew(), nn.Linear(64, 8)).to(device)
 
@@ -38,12 +48,7 @@ def test_compile_fullgraph_forward_and_backward(device):
 def test_compiled_graph_calls_the_custom_op(device):
     torch._dynamo.reset()
     graphs = []
-
-    def record(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    fn = torch.compile(softsign_ext.softsign, backend=record, fullgraph=True)
+    fn = torch.compile(softsign_ext.softsign, backend=_recording_backend(graphs), fullgraph=True)
     x = random_input((64,), torch.float32, device)
     torch.testing.assert_close(fn(x), softsign_ext.softsign(x), equal_nan=True)
     targets = [node.target for gm in graphs for node in gm.graph.nodes]
@@ -68,12 +73,9 @@ def test_no_graph_breaks(device):
 def test_dynamic_shapes_compile_once(device):
     torch._dynamo.reset()
     compiles = []
-
-    def counting_backend(gm, example_inputs):
-        compiles.append(gm)
-        return gm.forward
-
-    fn = torch.compile(lambda t: softsign_ext.softsign(t) * 2, backend=counting_backend, dynamic=True, fullgraph=True)
+    fn = torch.compile(
+        lambda t: softsign_ext.softsign(t) * 2, backend=_recording_backend(compiles), dynamic=True, fullgraph=True
+    )
     # (Dynamo specializes sizes 0 and 1 by design, so the shapes avoid them.)
     for shape in [(3, 5), (7, 11), (2, 129), (16, 4096), (5, 3)]:
         x = random_input(shape, torch.float32, device)

@@ -36,6 +36,12 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
+def fuzz_test(test):
+    """A fuzz test over every float dtype and device; hypothesis supplies `data`."""
+    test = FUZZ_SETTINGS(given(data=st.data())(test))
+    return pytest.mark.parametrize("device", DEVICES)(pytest.mark.parametrize("dtype", FLOAT_DTYPES)(test))
+
+
 # How many examples each fuzz test ran, reported by conftest.py.
 cases_run: dict[str, int] = {}
 
@@ -75,10 +81,7 @@ def strided_views(draw, dtype: torch.dtype, device: str, sizes=None):
     return base, view
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-@FUZZ_SETTINGS
-@given(data=st.data())
+@fuzz_test
 def test_fuzz_forward(data, dtype, device):
     _, x = data.draw(strided_views(dtype, device))
     y = softsign_ext.softsign(x)
@@ -87,10 +90,7 @@ def test_fuzz_forward(data, dtype, device):
     _count("forward")
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-@FUZZ_SETTINGS
-@given(data=st.data())
+@fuzz_test
 def test_fuzz_out_and_inplace(data, dtype, device):
     base, x = data.draw(strided_views(dtype, device))
     expected = softsign_reference(x)
@@ -108,10 +108,7 @@ def test_fuzz_out_and_inplace(data, dtype, device):
     _count("out= and in-place")
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-@FUZZ_SETTINGS
-@given(data=st.data())
+@fuzz_test
 def test_fuzz_backward(data, dtype, device):
     _, x = data.draw(strided_views(dtype, device))
     _, grad = data.draw(strided_views(dtype, device, sizes=list(x.shape)))
