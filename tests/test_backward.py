@@ -45,6 +45,13 @@ def test_backward_special_values(dtype, device):
     # The limit at +-inf is 0, and the largest finite values must not overflow.
     assert torch.equal(out[:2].abs(), torch.zeros(2, dtype=dtype, device=device))
     assert out[3:5].isfinite().all()
+    # An infinite gradient at the largest finite x stays infinite (the fuzzer once
+    # found a reference that made it nan by squaring first).
+    big = special_values(dtype)[3:5].to(device)  # +-max
+    infinite = torch.tensor([float("inf"), float("-inf")], dtype=dtype, device=device)
+    out = softsign_ext.softsign_backward(infinite, big)
+    assert torch.equal(out, infinite)
+    assert_same_values(out, softsign_grad_reference(infinite, big))
 
 
 @pytest.mark.parametrize("device", DEVICES)
