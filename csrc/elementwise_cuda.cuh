@@ -107,14 +107,19 @@ __device__ __forceinline__ Vec load_vector(const void* p) {
 
 // How a span of n elements at the same offsets in out and the inputs splits
 // for the vector loop: `head` elements before out's first 16-byte boundary
-// (tensors are element-aligned), then `vectors` whole vectors. When an input
-// is not 16-byte aligned there (`realign`), its loads read up to 15 bytes past
-// each vector, so the last whole vector is left out and no read leaves the
-// tensors.
+// (tensors are element-aligned), then `vectors` whole vectors, then the tail;
+// head and tail are the `leftovers`. When an input is not 16-byte aligned
+// there (`realign`), its loads read up to 15 bytes past each vector, so the
+// last whole vector is left out and no read leaves the tensors.
 template <int kVec, typename T, int kInputs>
 struct SpanSplit {
+  // At most kVec - 1 head elements and 2 * kVec - 1 tail ones (a partial
+  // vector, plus the whole one left out when loads realign).
+  static constexpr int64_t kMaxLeftovers = 3 * kVec - 2;
+
   int64_t head;
   int64_t vectors;
+  int64_t leftovers;
   bool realign;
 
   __host__ __device__ SpanSplit(const T* out, const InputPointers<T, kInputs>& in,
@@ -127,13 +132,19 @@ struct SpanSplit {
     }
     vectors = (n - head) / kVec - (realign ? 1 : 0);
     vectors = vectors > 0 ? vectors : 0;
+    leftovers = n - vectors * kVec;
   }
+
+  // Threads that map the span: one per vector and one per leftover element.
+  __host__ __device__ int64_t threads() const { return vectors + leftovers; }
 };
 
 // Maps a span of n elements split as above. Thread t < vectors maps the kVec
 // elements from head + t * kVec with one vector load per input and one vector
-// store (no grid-stride loop: measured fastest); thread `vectors` maps the
-// rest one by one: the head and the tail after the last vector.
+// store (no grid-stride loop: measured fastest). Thread vectors + k maps
+// leftover k, the head's elements first and then the tail's: one element per
+// thread, as a thread mapping them all would wait out one memory round trip
+// per element (out may alias an input, so its loads cannot be batched).
 template <int kVec, bool kRealign, typename T, int kInputs, typename Op>
 __device__ __forceinline__ void map_span(T* out,
                                          const InputPointers<T, kInputs>& in,
@@ -157,16 +168,12 @@ __device__ __forceinline__ void map_span(T* out,
           op, [&](int a) { return args[a].val[j]; }, inputs));
     }
     *reinterpret_cast<Vec*>(out + first) = result;
-  } else if (thread == vectors) {
-    const auto map_one = [&](int64_t i) {
+  } else {
+    const int64_t leftover = thread - vectors;
+    const int64_t i = leftover < head ? leftover : leftover + vectors * kVec;
+    if (i < n) {
       out[i] = static_cast<T>(apply<opmath_t>(
           op, [&](int a) { return in.data[a][i]; }, inputs));
-    };
-    for (int64_t i = 0; i < head; ++i) {
-      map_one(i);
-    }
-    for (int64_t i = head + vectors * kVec; i < n; ++i) {
-      map_one(i);
     }
   }
 }
@@ -186,8 +193,8 @@ void launch_flat(T* out, const InputPointers<T, kInputs>& in, int64_t n,
                  Op op) {
   constexpr int kVec = kVectorBytes / sizeof(T);
   const SpanSplit<kVec, T, kInputs> split(out, in, n);
-  const unsigned blocks =
-      grid_blocks(split.vectors / kThreadsPerBlock + 1, n);
+  const unsigned blocks = grid_blocks(
+      (split.threads() + kThreadsPerBlock - 1) / kThreadsPerBlock, n);
   const auto kernel = split.realign ? flat_kernel<kVec, true, T, kInputs, Op>
                                     : flat_kernel<kVec, false, T, kInputs, Op>;
   kernel<<<blocks, kThreadsPerBlock, 0, at::cuda::getCurrentCUDAStream()>>>(
@@ -334,7 +341,11 @@ void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
   if (contiguous_rows) {
     const int64_t row_length = iter.shape()[0];
     const int64_t rows = n / row_length;
-    const int64_t blocks_per_row = (row_length / kVec) / kThreadsPerBlock + 1;
+    // Enough threads for any row's split, whatever its alignment.
+    const int64_t row_threads =
+        row_length / kVec + SpanSplit<kVec, T, kInputs>::kMaxLeftovers;
+    const int64_t blocks_per_row =
+        (row_threads + kThreadsPerBlock - 1) / kThreadsPerBlock;
     const unsigned blocks = grid_blocks(rows * blocks_per_row, n);
     // (rows < blocks, so row indices fit 32 bits.)
     rows_kernel<kVec, uint32_t, T><<<blocks, kThreadsPerBlock, 0, stream>>>(
