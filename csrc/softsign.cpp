@@ -6,7 +6,6 @@
 #include <ATen/FunctionalTensorWrapper.h>
 #include <ATen/MemoryOverlap.h>
 #include <ATen/native/Resize.h>
-#include <Python.h>
 #include <torch/library.h>
 
 #include <utility>
@@ -268,12 +267,3 @@ TORCH_LIBRARY_IMPL(softsign_ext, Functionalize, m) {
 
 }  // namespace softsign_ext
 
-// Importing softsign_ext._C from Python loads this library, whose static
-// initializers register the operators above; the module itself is empty.
-extern "C" {
-PyObject* PyInit__C(void) {
-  static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr,
-                                          -1, nullptr};
-  return PyModule_Create(&module_def);
-}
-}

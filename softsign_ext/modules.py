@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from .ops import _softsign, _softsign_
+from .ops import softsign, softsign_
 
 
 class Softsign(nn.Module):
@@ -22,7 +22,7 @@ class Softsign(nn.Module):
         self.inplace = inplace
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _softsign_(x) if self.inplace else _softsign(x)
+        return softsign_(x) if self.inplace else softsign(x)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -3,6 +3,9 @@
 from typing import Optional
 
 import torch
+from torch.compiler import is_compiling
+
+from . import _C
 
 _softsign = torch.ops.softsign_ext.softsign.default
 _softsign_out = torch.ops.softsign_ext.softsign.out
@@ -30,9 +33,11 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     >>> softsign(torch.tensor([-3.0, 0.0, 1.0]))
     tensor([-0.7500,  0.0000,  0.5000])
     """
-    if out is None:
-        return _softsign(x)
-    return _softsign_out(x, out=out)
+    if out is not None:
+        return _softsign_out(x, out=out)
+    # Eager calls take the C++ entry point, which skips torch.ops' argument
+    # parsing; torch.compile and torch.export trace the operator itself.
+    return _softsign(x) if is_compiling() else _C.softsign(x)
 
 
 def softsign_(x: torch.Tensor) -> torch.Tensor:
@@ -43,7 +48,7 @@ def softsign_(x: torch.Tensor) -> torch.Tensor:
     On a tensor that requires grad it records the gradient (keeping a copy of
     the original values, as PyTorch's own in-place ops do).
     """
-    return _softsign_(x)
+    return _softsign_(x) if is_compiling() else _C.softsign_(x)
 
 
 def softsign_backward(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -16,16 +16,17 @@ def _model(device):
     return nn.Sequential(nn.Linear(32, 64), softsign_ext.ModelNew(), nn.Linear(64, 8)).to(device).eval()
 
 
-def _exported(model, x):
+def _exported(model, x, strict=False):
     batch = torch.export.Dim("batch", min=2, max=1024)
-    return torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
+    return torch.export.export(model, (x,), dynamic_shapes=({0: batch},), strict=strict)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_export_keeps_one_softsign_node(device):
+@pytest.mark.parametrize("strict", [False, True], ids=["non_strict", "strict"])
+def test_export_keeps_one_softsign_node(strict, device):
     model = _model(device)
     x = random_input((16, 32), torch.float32, device, with_specials=False)
-    program = _exported(model, x)
+    program = _exported(model, x, strict)
     targets = [node.target for node in program.graph.nodes if node.op == "call_function"]
     assert targets.count(SOFTSIGN) == 1, targets
     for batch in (16, 5, 300):

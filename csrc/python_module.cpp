@@ -1,0 +1,85 @@
+// The Python module softsign_ext._C. Importing it loads this library, whose
+// static initializers register the operators. It also holds the eager entry
+// points of softsign(x) and softsign_(x): for a plain tensor they call the
+// operator through the C++ dispatcher, as torch's own Python bindings do,
+// instead of through torch.ops, whose generic argument parsing costs about
+// 1.5 us a call. Any other argument (tensor subclasses, FX proxies, objects
+// with __torch_function__, or any call while a TorchFunctionMode is active)
+// goes to the torch.ops operator, so that it sees the same call as before.
+#include <ATen/PythonTorchFunctionTLS.h>
+#include <torch/csrc/Exceptions.h>
+#include <torch/csrc/autograd/python_variable.h>
+#include <torch/csrc/utils/pybind.h>
+
+#include "softsign.h"
+
+namespace softsign_ext {
+namespace {
+
+// torch.ops.softsign_ext.<name>.default, looked up on first use (the
+// library's import registers it) and kept for the life of the process.
+PyObject* torch_op(const char* name) {
+  pybind11::object op = pybind11::module_::import("torch")
+                            .attr("ops")
+                            .attr("softsign_ext")
+                            .attr(name)
+                            .attr("default");
+  return op.release().ptr();
+}
+
+// op(x) for a plain tensor through the dispatcher, with the GIL released as
+// in torch's bindings; anything else through the torch.ops operator.
+template <typename Call>
+PyObject* call_operator(PyObject* x, const char* name, PyObject*& fallback,
+                        Call call) {
+  HANDLE_TH_ERRORS
+  if (THPVariable_CheckExact(x) && !at::impl::torch_function_mode_enabled()) {
+    at::Tensor result;
+    {
+      const pybind11::gil_scoped_release no_gil;
+      result = call(THPVariable_Unpack(x));
+    }
+    return THPVariable_Wrap(std::move(result));
+  }
+  if (fallback == nullptr) {
+    fallback = torch_op(name);
+  }
+  return PyObject_CallOneArg(fallback, x);
+  END_HANDLE_TH_ERRORS
+}
+
+PyObject* softsign(PyObject* /*module*/, PyObject* x) {
+  static PyObject* op = nullptr;
+  return call_operator(x, "softsign", op, [](const at::Tensor& t) {
+    return ops::softsign().call(t);
+  });
+}
+
+PyObject* softsign_inplace(PyObject* /*module*/, PyObject* x) {
+  static PyObject* op = nullptr;
+  return call_operator(x, "softsign_", op, [](const at::Tensor& t) {
+    // The Python object owns x; the in-place operator takes it mutably.
+    at::Tensor self = t;
+    return ops::softsign_().call(self);
+  });
+}
+
+PyMethodDef methods[] = {
+    {"softsign", softsign, METH_O,
+     "softsign($module, x, /)\n--\n\n"
+     "torch.ops.softsign_ext.softsign.default(x), called through the C++ "
+     "dispatcher when x is a plain tensor."},
+    {"softsign_", softsign_inplace, METH_O,
+     "softsign_($module, x, /)\n--\n\n"
+     "torch.ops.softsign_ext.softsign_.default(x), called through the C++ "
+     "dispatcher when x is a plain tensor."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, methods};
+
+}  // namespace
+}  // namespace softsign_ext
+
+PyMODINIT_FUNC PyInit__C(void) {
+  return PyModule_Create(&softsign_ext::module_def);
+}
