@@ -62,6 +62,25 @@ def test_float32_equals_eager_bit_for_bit(device):
     assert_same_values(softsign_ext.softsign(x), F.softsign(x), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_every_half_value_rounds_once(dtype, device):
+    x = torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16).view(dtype).to(device)
+    xf = x.float()
+    assert_same_values(softsign_ext.softsign(x), (xf / (1 + xf.abs())).to(dtype), rtol=0, atol=0)
+
+
+@needs_cuda
+@pytest.mark.large
+def test_every_float32_value_equals_eager_bit_for_bit_cuda():
+    """All 2^32 bit patterns: the CUDA kernels spell out the division's steps (softsign_math.h)."""
+    chunk = 2**28
+    for start in range(-(2**31), 2**31, chunk):
+        x = torch.arange(start, start + chunk, dtype=torch.int32, device="cuda").view(torch.float32)
+        poison_allocator(chunk * 4, "cuda")
+        assert_same_values(softsign_ext.softsign(x), F.softsign(x), rtol=0, atol=0)
+
+
 def _dense_layouts():
     yield "channels_last", lambda t: t.reshape(2, 3, 5, 7).to(memory_format=torch.channels_last)
     yield "channels_last_3d", lambda t: t.reshape(2, 3, 5, 7, 1).to(memory_format=torch.channels_last_3d)
