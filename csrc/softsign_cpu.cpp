@@ -1,5 +1,7 @@
-// CPU kernels: ATen's at::vec SIMD vectors over contiguous runs, spread over
-// threads by at::parallel_for (dense tensors) or TensorIterator (any strides).
+// CPU kernels: vectorized loops over contiguous runs (float and double plain
+// loops that the compiler vectorizes, half types ATen's at::vec vectors),
+// spread over threads by at::parallel_for (dense tensors) or TensorIterator
+// (any strides).
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <ATen/TensorIterator.h>  // at::internal::GRAIN_SIZE, ATen's per-thread chunk
@@ -18,47 +20,73 @@
 namespace softsign_ext {
 namespace {
 
-// op applied to the vectors of `count` elements at in[...] + i, stored at out +
-// i. Half types are widened to two float vectors for op and rounded once on the
-// way out (ATen's own Vectorized<Half> arithmetic rounds after every
+// Half types: op applied to the at::vec vectors of `count` elements at
+// in[...] + i, widened to two float vectors and rounded once on the way out
+// to out + i (ATen's own Vectorized<Half> arithmetic rounds after every
 // operation).
 template <typename scalar_t, typename Op, typename Load, typename... Inputs>
-inline void map_vector(const Op& op, const Load& load, scalar_t* out,
-                       int64_t count, const Inputs*... in) {
-  if constexpr (at::is_reduced_floating_point_v<scalar_t>) {
-    const auto widened =
-        std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
-    const auto half = [&](auto part) {
-      return std::apply(
-          [&](const auto&... w) { return op(std::get<part()>(w)...); },
-          widened);
-    };
-    at::vec::convert_from_float<scalar_t>(
-        half(std::integral_constant<int, 0>{}),
-        half(std::integral_constant<int, 1>{}))
-        .store(out, count);
-  } else {
-    op(load(in)...).store(out, count);
+inline void map_half_vector(const Op& op, const Load& load, scalar_t* out,
+                            int64_t count, const Inputs*... in) {
+  const auto widened =
+      std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
+  const auto half = [&](auto part) {
+    return std::apply(
+        [&](const auto&... w) { return op(std::get<part()>(w)...); },
+        widened);
+  };
+  at::vec::convert_from_float<scalar_t>(
+      half(std::integral_constant<int, 0>{}),
+      half(std::integral_constant<int, 1>{}))
+      .store(out, count);
+}
+
+// ATen compiles its CPU kernels once per instruction set and picks one at run
+// time; this library is compiled once, for baseline x86-64 (SSE2). The float
+// and double loop gets an AVX2 clone too (function multiversioning, GCC and
+// Clang), picked when the library loads on a CPU that has AVX2.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SOFTSIGN_CPU_MULTIVERSIONED \
+  __attribute__((target_clones("avx2", "default")))
+#else
+#define SOFTSIGN_CPU_MULTIVERSIONED
+#endif
+
+// float and double: a plain loop, which the compiler vectorizes for each
+// clone's instruction set. at::vec's baseline Vectorized keeps its lanes in
+// memory and stalls on store-to-load forwarding. CI machine (2 AMD EPYC
+// cores), 16M float32 elements, softsign(x, out=y): 6.22 ms with it, 5.35
+// with this loop (y.copy_(x): 5.17).
+template <typename scalar_t, typename Op, typename... Inputs>
+SOFTSIGN_CPU_MULTIVERSIONED void map_plain_contiguous(const Op& op,
+                                                      scalar_t* out, int64_t n,
+                                                      const Inputs*... in) {
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = op(in[i]...);
   }
 }
 
-// out[i] = op(in[i]...) for i < n over contiguous arrays, one at::vec vector
-// at a time, the last one partial.
+// out[i] = op(in[i]...) for i < n over contiguous arrays: half types one
+// at::vec vector at a time (the last one partial), float and double through
+// the plain loop.
 template <typename scalar_t, typename Op, typename... Inputs>
 void map_contiguous(const Op& op, scalar_t* out, int64_t n,
                     const Inputs*... in) {
-  using Vec = at::vec::Vectorized<scalar_t>;
-  constexpr int64_t kSize = Vec::size();
-  int64_t i = 0;
-  for (; i + kSize <= n; i += kSize) {
-    map_vector(
-        op, [&](const scalar_t* p) { return Vec::loadu(p + i); }, out + i,
-        kSize, in...);
-  }
-  if (i < n) {
-    map_vector(
-        op, [&](const scalar_t* p) { return Vec::loadu(p + i, n - i); },
-        out + i, n - i, in...);
+  if constexpr (!at::is_reduced_floating_point_v<scalar_t>) {
+    map_plain_contiguous(op, out, n, in...);
+  } else {
+    using Vec = at::vec::Vectorized<scalar_t>;
+    constexpr int64_t kSize = Vec::size();
+    int64_t i = 0;
+    for (; i + kSize <= n; i += kSize) {
+      map_half_vector(
+          op, [&](const scalar_t* p) { return Vec::loadu(p + i); }, out + i,
+          kSize, in...);
+    }
+    if (i < n) {
+      map_half_vector(
+          op, [&](const scalar_t* p) { return Vec::loadu(p + i, n - i); },
+          out + i, n - i, in...);
+    }
   }
 }
 

@@ -256,12 +256,8 @@ def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
 
 
-def measure(
-    case: Case, impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str
-) -> Record:
-    call = make_call(impl, direction, x, grad)
-    check(impl, direction, x, grad, call)
-    ms = time_calls_ms(call, device, timing)
+def case_record(case: Case, impl: str, direction: str, x: torch.Tensor, ms: float, peak: Optional[int],
+                device: torch.device, timing: str) -> Record:
     return Record(
         impl=impl,
         direction=direction,
@@ -270,11 +266,53 @@ def measure(
         median_ms=ms,
         gbps=TENSORS_MOVED[direction] * x.numel() * x.element_size() / (ms * 1e-3) / 1e9,
         pct_of_copy=None,
-        peak_extra_bytes=peak_extra_bytes(call, device),
+        peak_extra_bytes=peak,
         device=device_name(device),
-        timing=timing if device.type == "cuda" else "host",
+        timing=timing,
         layout=case.layout,
     )
+
+
+def measure(
+    case: Case, impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor, device: torch.device, timing: str
+) -> Record:
+    """One impl on CUDA: checked, then timed on its own."""
+    call = make_call(impl, direction, x, grad)
+    check(impl, direction, x, grad, call)
+    ms = time_calls_ms(call, device, timing)
+    return case_record(case, impl, direction, x, ms, peak_extra_bytes(call, device), device, timing)
+
+
+def measure_round_robin(
+    case: Case, jobs: list[tuple[str, str]], x: torch.Tensor, grad: torch.Tensor, device: torch.device, progress
+) -> list[Record]:
+    """Every impl on a CPU: all checked, then timed one call each per round, round robin, for
+    TIME_BUDGET_S per impl; the median of the rounds. A CPU's speed drifts with other load and
+    with whether fresh outputs get huge pages (on the 2-core CI machine one impl measured 4 ms
+    in one run and 40 ms in the next when timed on its own); round robin spreads that over
+    every impl alike."""
+    calls = []
+    for impl, direction in jobs:
+        progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
+        call = make_call(impl, direction, x, grad)
+        check(impl, direction, x, grad, call)
+        calls.append(call)
+    start = time.perf_counter()
+    for call in calls:
+        call()
+    one_round = time.perf_counter() - start
+    rounds = int(min(MAX_REPEATS, max(MIN_REPEATS, TIME_BUDGET_S * len(calls) / max(one_round, 1e-6))))
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, call_times in zip(calls, times):
+            begin = time.perf_counter()
+            call()
+            call_times.append((time.perf_counter() - begin) * 1e3)
+    records = []
+    for (impl, direction), call_times in zip(jobs, times):
+        records.append(case_record(case, impl, direction, x, statistics.median(call_times), None, device, "host"))
+        progress.update()
+    return records
 
 
 def measure_case(case: Case, impls: list[str], device: torch.device, progress, timing: str = "device") -> list[Record]:
@@ -284,11 +322,15 @@ def measure_case(case: Case, impls: list[str], device: torch.device, progress, t
     grad = make_input(case.shape, DTYPES[case.dtype], device, case.layout).view(x.shape)
     jobs = [("copy", "forward")] if "copy" in impls else []
     jobs += [(impl, d) for d in case.directions for impl in impls if impl != "copy"]
-    records = []
-    for impl, direction in jobs:
-        progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
-        records.append(measure(case, impl, direction, x, grad, device, timing))
-        progress.update()
+    if device.type != "cuda":
+        records = measure_round_robin(case, jobs, x, grad, device, progress)
+    else:
+        # One at a time: a call may hold much memory (a retained graph for backward).
+        records = []
+        for impl, direction in jobs:
+            progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
+            records.append(measure(case, impl, direction, x, grad, device, timing))
+            progress.update()
     copy = records[0] if "copy" in impls else None
     for r in records:
         r.pct_of_copy = 100 * r.gbps / copy.gbps if copy else None

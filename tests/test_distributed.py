@@ -3,6 +3,7 @@ communication and keeps the placement, forward and backward. Two processes: gloo
 (always), NCCL on CUDA (where two GPUs exist)."""
 
 import os
+from datetime import timedelta
 
 import pytest
 import torch
@@ -17,7 +18,10 @@ def _check_rank(rank: int, backend: str, device_type: str, store_path: str) -> N
     """Runs in each process; any failed assertion fails the spawn in the parent."""
     if device_type == "cuda":
         torch.cuda.set_device(rank)
-    dist.init_process_group(backend, init_method=f"file://{store_path}", rank=rank, world_size=WORLD_SIZE)
+    # A short timeout: a rank left waiting by a failed one fails in a minute, not half an hour.
+    dist.init_process_group(
+        backend, init_method=f"file://{store_path}", rank=rank, world_size=WORLD_SIZE, timeout=timedelta(seconds=60)
+    )
     try:
         import softsign_ext
         import softsign_ext.distributed  # noqa: F401  (registers the sharding rules)
@@ -55,6 +59,10 @@ def _check_rank(rank: int, backend: str, device_type: str, store_path: str) -> N
         # that redistribution is the one communication softsign may need.
         partial = DTensor.from_local(full / WORLD_SIZE, mesh, [Partial()])
         torch.testing.assert_close(softsign_ext.softsign(partial).full_tensor(), expected)
+        # No rank tears its process group down while the other may still be using it: twice
+        # in CI one rank aborted ("terminate called without an active exception") while the
+        # other was still running, and this ordering is the suspected cause.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
