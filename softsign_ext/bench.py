@@ -287,10 +287,10 @@ def measure_round_robin(
     case: Case, jobs: list[tuple[str, str]], x: torch.Tensor, grad: torch.Tensor, device: torch.device, progress
 ) -> list[Record]:
     """Every impl on a CPU: all checked, then timed one call each per round, round robin, for
-    TIME_BUDGET_S per impl; the median of the rounds. A CPU's speed drifts with other load and
-    with whether fresh outputs get huge pages (on the 2-core CI machine one impl measured 4 ms
-    in one run and 40 ms in the next when timed on its own); round robin spreads that over
-    every impl alike."""
+    TIME_BUDGET_S per impl; the median of the rounds. A CPU's speed drifts with other load and,
+    likely, with whether fresh outputs get huge pages (on the 2-core CI machine one impl timed on
+    its own measured 4 ms in one run and 40 ms in the next); round robin spreads that over every
+    impl alike."""
     calls = []
     for impl, direction in jobs:
         progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
