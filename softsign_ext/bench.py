@@ -105,6 +105,11 @@ def synchronize(device: torch.device) -> None:
 TIMINGS = ("device", "launch")
 
 
+def repeat_count(seconds_per_call: float) -> int:
+    """How many timed calls fill TIME_BUDGET_S, within [MIN_REPEATS, MAX_REPEATS]."""
+    return int(min(MAX_REPEATS, max(MIN_REPEATS, TIME_BUDGET_S / max(seconds_per_call, 1e-6))))
+
+
 def time_calls_ms(fn: Callable[[], object], device: torch.device, timing: str = "device") -> float:
     """Median time of one call in ms, warmed up first, repeated for TIME_BUDGET_S.
 
@@ -119,7 +124,7 @@ def time_calls_ms(fn: Callable[[], object], device: torch.device, timing: str = 
     fn()
     synchronize(device)
     one = time.perf_counter() - start
-    repeats = int(min(MAX_REPEATS, max(MIN_REPEATS, TIME_BUDGET_S / max(one, 1e-6))))
+    repeats = repeat_count(one)
     times = []
     for _ in range(repeats):
         if device.type == "cuda":
@@ -256,6 +261,11 @@ def make_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
 
 
+def job_label(case: Case, impl: str, direction: str) -> str:
+    """What the progress bar shows while one impl of a case is measured."""
+    return f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}"
+
+
 def case_record(case: Case, impl: str, direction: str, x: torch.Tensor, ms: float, peak: Optional[int],
                 device: torch.device, timing: str) -> Record:
     return Record(
@@ -293,7 +303,7 @@ def measure_round_robin(
     impl alike."""
     calls = []
     for impl, direction in jobs:
-        progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
+        progress.set_postfix_str(job_label(case, impl, direction))
         call = make_call(impl, direction, x, grad)
         check(impl, direction, x, grad, call)
         calls.append(call)
@@ -301,7 +311,7 @@ def measure_round_robin(
     for call in calls:
         call()
     one_round = time.perf_counter() - start
-    rounds = int(min(MAX_REPEATS, max(MIN_REPEATS, TIME_BUDGET_S * len(calls) / max(one_round, 1e-6))))
+    rounds = repeat_count(one_round / max(len(calls), 1))
     times: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
         for call, call_times in zip(calls, times):
@@ -328,7 +338,7 @@ def measure_case(case: Case, impls: list[str], device: torch.device, progress, t
         # One at a time: a call may hold much memory (a retained graph for backward).
         records = []
         for impl, direction in jobs:
-            progress.set_postfix_str(f"{case.dtype} {'x'.join(map(str, case.shape))} {case.layout} {direction} {impl}")
+            progress.set_postfix_str(job_label(case, impl, direction))
             records.append(measure(case, impl, direction, x, grad, device, timing))
             progress.update()
     copy = records[0] if "copy" in impls else None
