@@ -1,0 +1,26 @@
+"""What softsign_ext is checked against: softsign and its gradient in float64, and the
+KernelBench problem's reference model. The tests and the benchmark both use these."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def softsign_reference(x: torch.Tensor) -> torch.Tensor:
+    """F.softsign computed in float64, cast back to x's dtype."""
+    return F.softsign(x.double()).to(x.dtype)
+
+
+def softsign_grad_reference(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """grad / (1 + |x|)**2 computed in float64, cast back to x's dtype. Divided twice: for
+    float64 inputs near the largest finite value the square would overflow, turning an
+    infinite gradient into inf / inf = nan."""
+    denominator = 1 + x.double().abs()
+    return (grad.double() / denominator / denominator).to(x.dtype)
+
+
+class KernelBenchModel(nn.Module):
+    """KernelBench level 1 problem 30's reference model, as the problem defines it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / (1 + torch.abs(x))
