@@ -88,7 +88,7 @@ def extension():
         include_dirs=[os.path.abspath("csrc")],
         # Not the stable ABI (py_limited_api): the eager entry points in
         # csrc/python_module.cpp unwrap tensors with torch's Python C API,
-        # which saves about 1.5 us a call over torch.ops. The wheel is tied
+        # which makes small calls cheaper than through torch.ops. The wheel is tied
         # to one CPython and one torch version anyway, as torch is.
     )
     if not build_cuda():

@@ -109,8 +109,10 @@ __device__ __forceinline__ Vec load_vector(const void* p) {
 // for the vector loop: `head` elements before out's first 16-byte boundary
 // (tensors are element-aligned), then `vectors` whole vectors, then the tail;
 // head and tail are the `leftovers`. When an input is not 16-byte aligned
-// there (`realign`), its loads read up to 15 bytes past each vector, so the
-// last whole vector is left out and no read leaves the tensors.
+// there (`realign`), each of its vectors is read as the two aligned 16-byte
+// blocks around it (load_realigned), so the last whole vector is left out:
+// every block read then holds an element of the tensor, and no read leaves
+// its allocation.
 template <int kVec, typename T, int kInputs>
 struct SpanSplit {
   // At most kVec - 1 head elements and 2 * kVec - 1 tail ones (a partial
@@ -140,8 +142,9 @@ struct SpanSplit {
 };
 
 // Maps a span of n elements split as above. Thread t < vectors maps the kVec
-// elements from head + t * kVec with one vector load per input and one vector
-// store (no grid-stride loop: measured fastest). Thread vectors + k maps
+// elements from head + t * kVec: one 16-byte vector of each input (one
+// aligned load, or two when it realigns) and one 16-byte store (no
+// grid-stride loop: measured fastest). Thread vectors + k maps
 // leftover k, the head's elements first and then the tail's: one element per
 // thread, as a thread mapping them all would wait out one memory round trip
 // per element (out may alias an input, so its loads cannot be batched).

@@ -2,14 +2,18 @@
 // static initializers register the operators. It also holds the eager entry
 // points of softsign(x) and softsign_(x): for a plain tensor they call the
 // operator through the C++ dispatcher, as torch's own Python bindings do,
-// instead of through torch.ops, whose generic argument parsing costs about
-// 1.5 us a call. Any other argument (tensor subclasses, FX proxies, objects
-// with __torch_function__, or any call while a TorchFunctionMode is active)
-// goes to the torch.ops operator, so that it sees the same call as before.
+// instead of through torch.ops, whose generic argument parsing adds to every
+// call (benchmarks/README.md, small calls). Any other argument (tensor
+// subclasses, FX proxies, objects with __torch_function__, or any call while a
+// TorchFunctionMode is active) goes to the torch.ops operator, so that it sees
+// the same call as before.
 #include <ATen/PythonTorchFunctionTLS.h>
 #include <torch/csrc/Exceptions.h>
 #include <torch/csrc/autograd/python_variable.h>
 #include <torch/csrc/utils/pybind.h>
+
+#include <iterator>
+#include <string>
 
 #include "softsign.h"
 
@@ -64,6 +68,24 @@ PyObject* softsign_inplace(PyObject* /*module*/, PyObject* x) {
   });
 }
 
+// The names of kSupportedDtypes ("float32", ...), for softsign_ext.SUPPORTED_DTYPES.
+PyObject* supported_dtypes(PyObject* /*module*/, PyObject* /*unused*/) {
+  PyObject* names = PyTuple_New(std::size(kSupportedDtypes));
+  if (names == nullptr) {
+    return nullptr;
+  }
+  for (size_t i = 0; i < std::size(kSupportedDtypes); ++i) {
+    const std::string name = c10::getDtypeNames(kSupportedDtypes[i]).first;
+    PyObject* item = PyUnicode_FromString(name.c_str());
+    if (item == nullptr) {
+      Py_DECREF(names);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(names, i, item);
+  }
+  return names;
+}
+
 PyMethodDef methods[] = {
     {"softsign", softsign, METH_O,
      "softsign($module, x, /)\n--\n\n"
@@ -73,6 +95,9 @@ PyMethodDef methods[] = {
      "softsign_($module, x, /)\n--\n\n"
      "torch.ops.softsign_ext.softsign_.default(x), called through the C++ "
      "dispatcher when x is a plain tensor."},
+    {"supported_dtypes", supported_dtypes, METH_NOARGS,
+     "supported_dtypes($module, /)\n--\n\n"
+     "The names of the dtypes the kernels are compiled for."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, methods};

@@ -8,15 +8,25 @@
 #include <ATen/native/Resize.h>
 #include <torch/library.h>
 
+#include <algorithm>
+#include <iterator>
+#include <string>
 #include <utility>
 
 namespace softsign_ext {
 namespace {
 
-constexpr const char* kSupported =
-    "softsign_ext supports float32, float64, float16 and bfloat16 "
-    "(integer inputs are promoted to the default float dtype, as in "
-    "F.softsign)";
+// What the dtype errors say softsign_ext supports.
+std::string supported_dtypes_message() {
+  return "softsign_ext supports " + supported_dtype_names() +
+         " (integer inputs are promoted to the default float dtype, as in "
+         "F.softsign)";
+}
+
+bool is_supported(at::ScalarType dtype) {
+  return std::find(std::begin(kSupportedDtypes), std::end(kSupportedDtypes),
+                   dtype) != std::end(kSupportedDtypes);
+}
 
 // x in the dtype of the result (a copy for integer inputs).
 at::Tensor promoted(const at::Tensor& x, at::ScalarType dtype) {
@@ -74,20 +84,29 @@ void check_out_can_take_shape(const at::Tensor& out, at::IntArrayRef shape) {
 
 }  // namespace
 
+std::string supported_dtype_names() {
+  const size_t count = std::size(kSupportedDtypes);
+  std::string names;
+  for (size_t i = 0; i < count; ++i) {
+    names += i == 0 ? "" : (i + 1 == count ? " and " : ", ");
+    names += c10::getDtypeNames(kSupportedDtypes[i]).first;
+  }
+  return names;
+}
+
 // Dtype problems raise TypeError and shape problems ValueError in Python;
 // device mismatches and overlapping memory raise RuntimeError, as PyTorch's
 // own operators do.
 at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
   if (at::isFloatingType(dtype)) {
-    TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kDouble ||
-                         dtype == at::kHalf || dtype == at::kBFloat16,
-                     "softsign: got a tensor of dtype ", dtype, "; ",
-                     kSupported);
+    TORCH_CHECK_TYPE(is_supported(dtype), "softsign: got a tensor of dtype ",
+                     dtype, "; ", supported_dtypes_message());
     return dtype;
   }
   TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false),
-                   "softsign: got a tensor of dtype ", dtype, "; ", kSupported);
+                   "softsign: got a tensor of dtype ", dtype, "; ",
+                   supported_dtypes_message());
   return c10::get_default_dtype_as_scalartype();
 }
 
@@ -115,7 +134,8 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
               " but x is on ", x.device(), "; both must be on one device");
   TORCH_CHECK_TYPE(at::isFloatingType(x.scalar_type()),
                    "softsign_backward: x has dtype ", x.scalar_type(),
-                   ", which has no gradient; ", kSupported);
+                   ", which has no gradient; ",
+                   supported_dtypes_message());
   check_softsign_input(x);
   TORCH_CHECK_TYPE(grad_output.scalar_type() == x.scalar_type(),
                    "softsign_backward: grad_output has dtype ",

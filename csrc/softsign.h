@@ -3,17 +3,23 @@
 // each operator. Each backend supplies only the two elementwise kernels.
 #pragma once
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
+#include <string>
+
 namespace softsign_ext {
 
-// The one place that lists the dtypes the kernels are compiled for.
-#define SOFTSIGN_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...)               \
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, TYPE, NAME, \
-                                  __VA_ARGS__)
+// The dtypes the kernels are compiled for, listed once: the kernels' dtype
+// dispatch, the argument checks and their messages, and Python's
+// softsign_ext.SUPPORTED_DTYPES all come from this list.
+#define SOFTSIGN_DTYPES at::kFloat, at::kDouble, at::kHalf, at::kBFloat16
+inline constexpr at::ScalarType kSupportedDtypes[] = {SOFTSIGN_DTYPES};
+
+#define SOFTSIGN_DISPATCH(TYPE, NAME, ...) \
+  AT_DISPATCH_V2(TYPE, NAME, AT_WRAP(__VA_ARGS__), SOFTSIGN_DTYPES)
 
 // Backend kernels: every tensor argument has out's sizes and dtype, and any
 // strides; out may be x itself (in-place) but overlaps no other argument,
@@ -49,6 +55,9 @@ void register_kernels(torch::Library& m) {
            return softsign_backward_with(grad_output, x, kBackward);
          });
 }
+
+// "float32, float64, float16 and bfloat16": kSupportedDtypes in words.
+std::string supported_dtype_names();
 
 // Argument checks, shared with the Meta kernels. check_softsign_input
 // returns the dtype of the result.

@@ -24,7 +24,7 @@ struct SoftsignGradOp {
 };
 
 void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
-  SOFTSIGN_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softsign_cuda", [&] {
+  SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_cuda", [&] {
     cuda::elementwise<scalar_t>(out, SoftsignOp{}, x);
   });
 }
@@ -32,7 +32,7 @@ void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
 void softsign_backward_cuda_kernel(const at::Tensor& out,
                                    const at::Tensor& grad_output,
                                    const at::Tensor& x) {
-  SOFTSIGN_DISPATCH_FLOATING_TYPES(
+  SOFTSIGN_DISPATCH(
       x.scalar_type(), "softsign_backward_cuda", [&] {
         cuda::elementwise<scalar_t>(out, SoftsignGradOp{}, grad_output, x);
       });

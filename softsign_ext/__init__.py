@@ -6,19 +6,25 @@ and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C+
 
 import sys
 
-import torch  # noqa: F401  (the compiled library needs torch's libraries loaded first)
+import torch  # (the compiled library needs torch's libraries loaded first)
 
 from . import _library
 
-_library.load()
+_C = _library.load()
+
+# The dtypes the kernels are compiled for (float32, float64, float16, bfloat16), from
+# the one list in csrc/softsign.h.
+SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())
 
 from .modules import ModelNew, Softsign, replace_softsign  # noqa: E402
 from .ops import softsign, softsign_, softsign_backward  # noqa: E402
 
-__all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign"]
+__all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
+           "SUPPORTED_DTYPES"]
 
 # DTensor already in use: register the sharding rules now (otherwise importing
-# softsign_ext.distributed does; DTensor's import costs ~1 s, too much to pay always).
+# softsign_ext.distributed does; DTensor's import is too slow to pay always).
 if "torch.distributed.tensor" in sys.modules:
     from . import distributed  # noqa: E402, F401
+
 __version__ = "0.1.0"

@@ -1,17 +1,18 @@
-"""Shared test helpers: devices, dtypes, random inputs with special values, references."""
+"""Shared test helpers: devices, dtypes, random inputs with special values, comparisons.
+The float64 references live in softsign_ext.reference, shared with the benchmark."""
 
 import pytest
 import torch
-import torch.nn.functional as F
 
-import softsign_ext  # noqa: F401  (registers torch.ops.softsign_ext)
+import softsign_ext
+from softsign_ext.reference import softsign_grad_reference, softsign_reference  # noqa: F401  (re-exported)
 
 HAS_CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
 
 DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=needs_cuda)]
-FLOAT_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-HALF_DTYPES = [torch.float16, torch.bfloat16]
+FLOAT_DTYPES = list(softsign_ext.SUPPORTED_DTYPES)
+HALF_DTYPES = [dtype for dtype in FLOAT_DTYPES if dtype.itemsize == 2]
 
 
 def special_values(dtype: torch.dtype) -> torch.Tensor:
@@ -47,19 +48,6 @@ def poison_allocator(nbytes: int, device) -> None:
     caching allocator hands the same memory to the next allocation of that size:
     an output element the kernel fails to write then shows up as NaN."""
     torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device).fill_(0xFF)
-
-
-def softsign_reference(x: torch.Tensor) -> torch.Tensor:
-    """F.softsign computed in float64, cast back to x's dtype."""
-    return F.softsign(x.double()).to(x.dtype)
-
-
-def softsign_grad_reference(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """grad / (1 + |x|)**2 computed in float64, cast back to x's dtype. Divided twice: for
-    float64 inputs near the largest finite value the square would overflow, turning an
-    infinite gradient into inf / inf = nan (a flaw of the reference, found by fuzzing)."""
-    denominator = 1 + x.double().abs()
-    return (grad.double() / denominator / denominator).to(x.dtype)
 
 
 def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, **tolerances) -> None:
