@@ -1,4 +1,5 @@
 import os
+import sys
 import zlib
 
 import pytest
@@ -21,7 +22,7 @@ def fresh_random_inputs(request):
 
 def pytest_terminal_summary(terminalreporter):
     """Reports how many fuzz cases ran (tests/test_fuzz.py), all parametrizations together."""
-    fuzz = __import__("sys").modules.get("test_fuzz")
+    fuzz = sys.modules.get("test_fuzz")
     if fuzz is not None and fuzz.cases_run:
         counts = ", ".join(f"{name}: {n}" for name, n in fuzz.cases_run.items())
         terminalreporter.write_line(f"fuzz cases run ({counts}); total {sum(fuzz.cases_run.values())}")

@@ -1,11 +1,11 @@
-"""torch.compile(fullgraph=True) of a model using ModelNew, forward and backward equal to eager."""
+"""torch.compile(fullgraph=True) of every form of softsign_ext: no graph breaks, dynamic
+shapes, reduce-overhead, in-place and out=, forward and backward equal to eager."""
 
 import copy
 
 import pytest
 import torch
-from _helpers import DEVICES, random_input
-import torch.nn.functional as F
+from _helpers import DEVICES, assert_same_values, random_input, softsign_reference
 from torch import nn
 
 import softsign_ext
@@ -95,8 +95,55 @@ def test_dynamic_shapes_with_inductor_forward_and_backward(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_reduce_overhead_mode(device):
+    """On CUDA the first calls record a CUDA graph and the later ones replay it, each on a
+    fresh input (on a CPU the mode compiles as the default one)."""
     torch._dynamo.reset()
-    compiled = torch.compile(softsign_ext.ModelNew(), mode="reduce-overhead", fullgraph=True)
-    for _ in range(3):
-        x = random_input((8, 257), torch.float32, device)
-        torch.testing.assert_close(compiled(x), F.softsign(x), equal_nan=True)
+    model = softsign_ext.ModelNew()
+    compiled = torch.compile(lambda t: model(t * 2) + 1, mode="reduce-overhead", fullgraph=True)
+    for _ in range(4):
+        x = random_input((8, 1000), torch.float32, device)
+        assert_same_values(compiled(x), softsign_reference(x * 2) + 1)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_compile_fullgraph_inplace_and_out(device):
+    torch._dynamo.reset()
+
+    def inplace_on_input(t):
+        return softsign_ext.softsign_(t)
+
+    def inplace_on_intermediate(t):
+        return softsign_ext.softsign_(t * 2) + 1
+
+    def out_form(t, out):
+        softsign_ext.softsign(t, out=out)
+        return out * 2
+
+    x = random_input((8, 33), torch.float32, device)
+    expected = softsign_reference(x)
+    mutated = x.clone()
+    result = torch.compile(inplace_on_input, fullgraph=True)(mutated)
+    assert_same_values(mutated, expected)
+    assert_same_values(result, expected)
+    assert_same_values(torch.compile(inplace_on_intermediate, fullgraph=True)(x), softsign_reference(x * 2) + 1)
+    out = torch.full_like(x, float("nan"))
+    result = torch.compile(out_form, fullgraph=True)(x, out)
+    assert_same_values(out, expected)
+    assert_same_values(result, expected * 2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_compile_inplace_module_forward_and_backward(device):
+    torch._dynamo.reset()
+    model = nn.Sequential(nn.Linear(16, 32), softsign_ext.Softsign(inplace=True), nn.Linear(32, 4)).to(device)
+    reference = nn.Sequential(model[0], nn.Softsign(), model[2])
+    x = random_input((8, 16), torch.float32, device, with_specials=False)
+    compiled = torch.compile(model, fullgraph=True)
+    y = compiled(x)
+    torch.testing.assert_close(y, reference(x))
+    y.sum().backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    reference(x).sum().backward()
+    for got, p in zip(grads, model.parameters()):
+        torch.testing.assert_close(got, p.grad)

@@ -77,16 +77,13 @@ def strided_views(draw, dtype: torch.dtype, device: str, sizes=None):
     laid_out = base[offset:].view([full[d] for d in order])
     natural = laid_out.permute([order.index(d) for d in range(rank)])
     view = natural[tuple(slice(0, size * step, step) for size, step in zip(sizes, steps))]
-    assert view.shape == tuple(sizes)
     return base, view
 
 
 @fuzz_test
 def test_fuzz_forward(data, dtype, device):
     _, x = data.draw(strided_views(dtype, device))
-    y = softsign_ext.softsign(x)
-    assert y.shape == x.shape and y.dtype == dtype
-    assert_same_values(y, softsign_reference(x))
+    assert_same_values(softsign_ext.softsign(x), softsign_reference(x))
     _count("forward")
 
 

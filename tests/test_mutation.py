@@ -1,5 +1,5 @@
-"""The in-place softsign_ and the out= form: values, PyTorch's in-place and out= rules,
-autograd, opcheck and torch.compile."""
+"""The in-place softsign_ and the out= form: values, and PyTorch's in-place and out= rules
+and autograd. (Their opcheck is in test_opcheck.py, their compilation in test_compile.py.)"""
 
 import pytest
 import torch
@@ -13,8 +13,6 @@ from _helpers import (
     random_input,
     softsign_reference,
 )
-from torch import nn
-
 import softsign_ext
 
 ops = torch.ops.softsign_ext
@@ -257,79 +255,3 @@ def test_out_does_not_support_autograd(device):
         out = torch.empty(5, device=device)
         softsign_ext.softsign(x, out=out)
     assert_same_values(out, softsign_reference(x.detach()))
-
-
-# ------------------------------------------------------- opcheck, meta, compile --
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("shape", [(), (17,), (4, 33)], ids=str)
-def test_opcheck_mutating_forms(shape, device):
-    x = random_input(shape, torch.float32, device, with_specials=False)
-    torch.library.opcheck(ops.softsign_.default, (x.clone(),))
-    torch.library.opcheck(ops.softsign.out, (x,), {"out": torch.empty_like(x)})
-    torch.library.opcheck(ops.softsign_.default, (x.clone().requires_grad_() * 1,))
-
-
-def test_meta_kernels_of_mutating_forms():
-    x = torch.empty(2, 3, device="meta")
-    assert ops.softsign_(x) is x
-    out = torch.empty(0, device="meta")
-    assert ops.softsign.out(x, out=out) is out and out.shape == (2, 3)
-    with pytest.raises(TypeError, match="out has dtype"):
-        ops.softsign.out(x, out=torch.empty(2, 3, dtype=torch.float16, device="meta"))
-    with pytest.raises(TypeError, match="softsign_"):
-        ops.softsign_(torch.empty(3, dtype=torch.int32, device="meta"))
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_compile_fullgraph_inplace_and_out(device):
-    torch._dynamo.reset()
-
-    def inplace_on_input(t):
-        return softsign_ext.softsign_(t)
-
-    def inplace_on_intermediate(t):
-        return softsign_ext.softsign_(t * 2) + 1
-
-    def out_form(t, out):
-        softsign_ext.softsign(t, out=out)
-        return out * 2
-
-    x = random_input((8, 33), torch.float32, device)
-    expected = softsign_reference(x)
-    mutated = x.clone()
-    assert torch.compile(inplace_on_input, fullgraph=True)(mutated) is not None
-    assert_same_values(mutated, expected)
-    assert_same_values(torch.compile(inplace_on_intermediate, fullgraph=True)(x), softsign_reference(x * 2) + 1)
-    out = torch.full_like(x, float("nan"))
-    result = torch.compile(out_form, fullgraph=True)(x, out)
-    assert_same_values(out, expected)
-    assert_same_values(result, expected * 2)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_compile_inplace_module_forward_and_backward(device):
-    torch._dynamo.reset()
-    model = nn.Sequential(nn.Linear(16, 32), softsign_ext.Softsign(inplace=True), nn.Linear(32, 4)).to(device)
-    reference = nn.Sequential(model[0], nn.Softsign(), model[2])
-    x = random_input((8, 16), torch.float32, device, with_specials=False)
-    compiled = torch.compile(model, fullgraph=True)
-    y = compiled(x)
-    torch.testing.assert_close(y, reference(x))
-    y.sum().backward()
-    grads = [p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
-    reference(x).sum().backward()
-    for got, p in zip(grads, model.parameters()):
-        torch.testing.assert_close(got, p.grad)
-
-
-def test_softsign_inplace_module():
-    m = softsign_ext.Softsign(inplace=True)
-    assert repr(m) == "Softsign(inplace=True)" and not softsign_ext.ModelNew().inplace
-    x = random_input((50,), torch.float32)
-    expected = softsign_reference(x)
-    assert m(x) is x
-    assert_same_values(x, expected)
-

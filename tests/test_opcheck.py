@@ -44,3 +44,23 @@ def test_meta_kernel_gives_shape_dtype_and_strides():
     assert y.device.type == "meta" and y.shape == x.shape and y.stride() == x.stride()
     assert ops.softsign(torch.empty(3, dtype=torch.int32, device="meta")).dtype == torch.get_default_dtype()
     assert ops.softsign_backward(torch.empty_like(x), x).stride() == x.stride()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("shape", [(), (17,), (4, 33)], ids=str)
+def test_opcheck_mutating_forms(shape, device):
+    x = random_input(shape, torch.float32, device, with_specials=False)
+    torch.library.opcheck(ops.softsign_.default, (x.clone(),))
+    torch.library.opcheck(ops.softsign.out, (x,), {"out": torch.empty_like(x)})
+    torch.library.opcheck(ops.softsign_.default, (x.clone().requires_grad_() * 1,))
+
+
+def test_meta_kernels_of_mutating_forms():
+    x = torch.empty(2, 3, device="meta")
+    assert ops.softsign_(x) is x
+    out = torch.empty(0, device="meta")
+    assert ops.softsign.out(x, out=out) is out and out.shape == (2, 3)
+    with pytest.raises(TypeError, match="out has dtype"):
+        ops.softsign.out(x, out=torch.empty(2, 3, dtype=torch.float16, device="meta"))
+    with pytest.raises(TypeError, match="softsign_"):
+        ops.softsign_(torch.empty(3, dtype=torch.int32, device="meta"))
