@@ -1,98 +1,158 @@
-"""The benchmark's options and outputs, on a tiny CPU run."""
+"""The benchmark's options and outputs, on tiny CPU runs: every record kind, the JSON
+fields benchmarks/README.md documents, and the checks that refuse a wrong implementation."""
 
 import json
 
 import pytest
 import torch
 
-from softsign_ext import bench
+from softsign_ext.bench import cli, impls, small_calls
+from softsign_ext.bench.bandwidth import measure_case
+from softsign_ext.bench.cases import LAYOUTS, Case, make_input
+from softsign_ext.bench.records import Record
+
+# The fields benchmarks/README.md documents for every record.
+FIELDS = {"kind", "impl", "direction", "dtype", "shape", "median_ms", "mean_ms", "gbps", "pct_of_copy",
+          "peak_extra_bytes", "device", "timing", "layout", "torch_version", "extra"}
 
 
 def _run(tmp_path, *extra):
     out = tmp_path / "bench.json"
-    code = bench.main(["--device", "cpu", "--no-progress", "--json", str(out), *extra])
-    assert code == 0
-    return json.loads(out.read_text())
+    assert cli.main(["--device", "cpu", "--no-progress", "--json", str(out), *extra]) == 0
+    records = json.loads(out.read_text())
+    assert all(r.keys() == FIELDS for r in records)
+    return records
 
 
-def test_tiny_sweep_writes_records_and_plot(tmp_path, capsys):
+def test_bandwidth_records_table_and_plot(tmp_path, capsys):
     png = tmp_path / "bench.png"
     records = _run(
         tmp_path, "--dtypes", "float32,bfloat16", "--shapes", "8x64", "--sweep", "10:12:2",
         "--impls", "copy,softsign_ext,eager", "--no-small-calls", "--plot", str(png),
     )
-    fields = {"impl", "direction", "dtype", "shape", "median_ms", "gbps", "pct_of_copy", "peak_extra_bytes", "device",
-              "timing", "torch_version"}
-    assert all(fields <= r.keys() for r in records)
+    assert {r["kind"] for r in records} == {"bandwidth"}
     assert {r["impl"] for r in records} == {"copy", "softsign_ext", "eager"}
     assert {r["direction"] for r in records} == {"forward", "backward", "fwd+bwd"}
     assert {tuple(r["shape"]) for r in records} == {(8, 64), (1024,), (4096,)}
     # 3 shapes x 2 dtypes x (copy + 2 impls x 3 directions)
     assert len(records) == 3 * 2 * 7
     for r in records:
-        assert r["median_ms"] > 0 and r["gbps"] > 0 and r["torch_version"] == torch.__version__
-        assert r["peak_extra_bytes"] is None  # measured on CUDA only
-        assert r["timing"] == "host"
+        assert 0 < r["median_ms"] and 0 < r["mean_ms"] and r["gbps"] > 0
+        assert r["timing"] == "wall" and r["torch_version"] == torch.__version__
+        assert r["peak_extra_bytes"] is not None and r["peak_extra_bytes"] >= 0
         if r["impl"] == "copy":
             assert r["pct_of_copy"] == pytest.approx(100)
         else:
             assert r["extra"]["vs_eager"] > 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = capsys.readouterr().out
-    assert "float32 8x64" in table and "% copy" in table
+    assert "float32 8x64: median of wall-clock time" in table and "% copy" in table
+    assert "device time" not in table
+
+
+def test_cpu_peak_memory_counts_the_output(tmp_path):
+    records = _run(tmp_path, "--dtypes", "float32", "--shapes", "1024x1024", "--sweep", "", "--directions", "forward",
+                   "--impls", "softsign_ext", "--no-small-calls")
+    (record,) = records
+    output_bytes = 1024 * 1024 * 4
+    assert record["peak_extra_bytes"] == output_bytes  # the output, and no temporary
 
 
 def test_compile_and_subsets(tmp_path):
     records = _run(tmp_path, "--dtypes", "float32", "--shapes", "4x256", "--sweep", "", "--directions", "forward",
-                   "--impls", "softsign_ext,compile", "--no-small-calls", "--timing", "launch")
+                   "--impls", "softsign_ext,compile", "--no-small-calls")
     assert [(r["impl"], r["direction"]) for r in records] == [("softsign_ext", "forward"), ("compile", "forward")]
     assert records[0]["pct_of_copy"] is None  # no copy to compare with
     assert records[0]["extra"]["vs_compile"] == pytest.approx(records[1]["median_ms"] / records[0]["median_ms"])
 
 
-def test_small_calls(monkeypatch):
-    monkeypatch.setattr(bench, "SMALL_CALLS_PER_ROUND", 20)
-    records = bench.small_call_records(["softsign_ext"], torch.device("cpu"), bench._NoProgress())
+def test_small_call_records(monkeypatch):
+    monkeypatch.setattr(small_calls, "SMALL_CALLS_PER_ROUND", 20)
+    records = small_calls.small_call_records(["softsign_ext"], torch.device("cpu"), cli._NoProgress())
     assert {r.impl for r in records} == {"softsign_ext", "torch.neg", "ModelNew()", "nn.Tanh()", "eager"}
-    assert {tuple(r.shape) for r in records} == set(bench.SMALL_CALL_SHAPES)
-    assert all(r.direction == "small-call" and r.median_ms > 0 and r.timing == "wall" for r in records)
+    assert {tuple(r.shape) for r in records} == set(small_calls.SMALL_CALL_SHAPES)
+    for r in records:
+        assert (r.kind, r.direction, r.timing) == ("small_call", "forward", "wall")
+        assert r.median_ms > 0 and r.extra == {"calls_per_round": 20, "rounds": small_calls.SMALL_CALL_ROUNDS}
 
 
-def test_kernelbench_mode(tmp_path, capsys):
+def test_kernelbench_records_store_mean_and_median(tmp_path, capsys):
     records = _run(tmp_path, "--kernelbench", "--shapes", "16x1024", "--trials", "3")
     assert [r["impl"] for r in records] == ["reference", "ModelNew", "compile(reference)"]
-    assert all(r["direction"] == "kernelbench" and r["extra"]["trials"] == 3 for r in records)
-    assert records[0]["extra"]["speedup_vs_reference"] == 1
+    for r in records:
+        assert (r["kind"], r["direction"], r["extra"]["trials"]) == ("kernelbench", "forward", 3)
+        assert r["mean_ms"] > 0 and r["median_ms"] > 0
+        assert r["extra"]["speedup_vs_reference"] == pytest.approx(records[0]["mean_ms"] / r["mean_ms"])
     assert "KernelBench protocol" in capsys.readouterr().out
 
 
+def test_progress_total_counts_every_update(tmp_path, monkeypatch):
+    """The bar's total is derived from what will run: it ends exactly full."""
+    bars = []
+
+    class CountingBar(cli._NoProgress):
+        def __init__(self, total):
+            self.total, self.done = total, 0
+            bars.append(self)
+
+        def update(self, n=1):
+            self.done += n
+
+    monkeypatch.setattr(cli, "progress_bar", lambda total, enabled: CountingBar(total))
+    monkeypatch.setattr(small_calls, "SMALL_CALLS_PER_ROUND", 2)
+    monkeypatch.setattr(small_calls, "SMALL_CALL_ROUNDS", 2)
+    cli.main(["--device", "cpu", "--dtypes", "float32", "--shapes", "4x64", "--sweep", "10", "--impls", "copy,softsign_ext,compile"])
+    (bar,) = bars
+    assert bar.done == bar.total == 2 * (1 + 2 * 3) + 2 * 6
+
+
 def test_a_wrong_implementation_fails_the_check(monkeypatch):
-    real = bench.forward_fn
-    monkeypatch.setattr(bench, "forward_fn", lambda impl: torch.tanh if impl == "softsign_ext" else real(impl))
+    real = impls.forward_fn
+    monkeypatch.setattr(impls, "forward_fn", lambda impl: torch.tanh if impl == "softsign_ext" else real(impl))
     with pytest.raises(AssertionError, match="softsign_ext forward"):
-        bench.measure_case(bench.Case((64,), "float32", ("forward",)), ["softsign_ext"], torch.device("cpu"), bench._NoProgress())
+        measure_case(Case((64,), "float32", ("forward",)), ["softsign_ext"], torch.device("cpu"), cli._NoProgress(), "wall")
+
+
+def test_a_wrong_gradient_fails_the_check():
+    x = torch.rand(64)
+    grad = torch.rand(64)
+    with pytest.raises(AssertionError, match="eager backward"):
+        impls.check("eager", "backward", x, grad, lambda: grad / (1 + x.abs()))
+
+
+def test_records_refuse_unknown_kinds():
+    with pytest.raises(ValueError, match="unknown record kind 'small-call'"):
+        Record(kind="small-call", impl="x", direction="forward", dtype="float32", shape=[1], median_ms=1, mean_ms=1,
+               gbps=None, pct_of_copy=None, peak_extra_bytes=None, device="cpu", timing="wall")
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["--dtypes", "float8"], ["--timing", "wall"], ["--shapes", "4096by4"], ["--shapes", "0x4"], ["--impls", "triton"], ["--sweep", "a:b"]],
+    [["--dtypes", "float8"], ["--timing", "device"], ["--shapes", "4096by4"], ["--shapes", "0x4"],
+     ["--impls", "triton"], ["--sweep", "a:b"], ["--device", "tpu"]],
 )
 def test_bad_options_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:
-        bench.main(["--device", "cpu", *argv])
+        cli.main(["--device", "cpu", *argv])
     assert info.value.code == 2
     assert "error" in capsys.readouterr().err
 
 
+def test_every_option_has_help():
+    parser = cli.build_parser()
+    for action in parser._actions:
+        assert action.help, f"{action.option_strings} has no help line"
+
+
 def test_sweep_parsing():
-    assert bench.parse_powers("10:31:3") == [10, 13, 16, 19, 22, 25, 28, 31]
-    assert bench.parse_powers("10,20") == [10, 20]
-    assert bench.parse_powers("") == []
+    assert cli.parse_powers("10:31:3") == [10, 13, 16, 19, 22, 25, 28, 31]
+    assert cli.parse_powers("10,20") == [10, 20]
+    assert cli.parse_powers("") == []
 
 
-@pytest.mark.parametrize("layout", bench.LAYOUTS)
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_layouts(layout, tmp_path):
-    x = bench.make_input((4, 96), torch.float32, torch.device("cpu"), layout)
+    x = make_input((4, 96), torch.float32, torch.device("cpu"), layout)
     assert x.numel() == 4 * 96 and (x.dim() == 4) == (layout == "channels_last")
     assert x.is_contiguous() == (layout in ("contiguous", "misaligned"))
     assert (x.data_ptr() % 16 != 0) == (layout == "misaligned")

@@ -1,0 +1,11 @@
+"""The softsign_ext benchmark, ``python -m softsign_ext.bench`` (``--help`` lists the options).
+
+One module per concern: ``cases`` (dtypes, shapes, layouts, memory), ``impls`` (what is
+compared and the float64 check), ``timing`` (the one timing function every section uses),
+``records`` (the JSON record), the sections ``bandwidth``, ``small_calls`` and
+``kernelbench``, ``report`` (tables and plot) and ``cli``.
+"""
+
+from .cli import main
+
+__all__ = ["main"]

@@ -1,0 +1,189 @@
+"""python -m softsign_ext.bench: the options, the progress bar and the run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Iterable, Optional
+
+import torch
+
+from .bandwidth import jobs, measure_case
+from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, format_shape
+from .impls import IMPLS
+from .kernelbench import KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from .records import write_json
+from .report import TIMING_WORDS, format_table, plot
+from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
+
+DESCRIPTION = """\
+Benchmarks softsign_ext against what users would pick instead, side by side.
+
+    python -m softsign_ext.bench                   # the full run on CUDA if present, else CPU
+    python -m softsign_ext.bench --kernelbench     # KernelBench's own protocol
+
+Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
+eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
+a retained graph) and forward + backward. Every implementation is checked against float64
+math before it is timed. Bandwidth counts each tensor read or written once (forward 2N
+elements, backward 3N, forward + backward 5N)."""
+
+CUDA_DEFAULTS = {"dtypes": "float32,bfloat16,float16", "shapes": "4096x393216,4096x786432,4096x4096", "sweep": "10:31:3",
+                 "timing": "device"}
+CPU_DEFAULTS = {"dtypes": "float32", "shapes": "4096x4096", "sweep": "12:24:4", "timing": "wall"}
+
+
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(total: int, enabled: bool):
+    """tqdm's bar on stderr when enabled and installed."""
+    if not enabled:
+        return _NoProgress()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
+    return tqdm(total=total, file=sys.stderr, unit="run", dynamic_ncols=True)
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a shape looks like 4096x393216, not {text!r}") from None
+    if not shape or any(s <= 0 for s in shape):
+        raise argparse.ArgumentTypeError(f"a shape needs positive sizes, not {text!r}")
+    return shape
+
+
+def parse_shapes(text: str) -> list[tuple[int, ...]]:
+    return [parse_shape(s) for s in text.split(",") if s]
+
+
+def parse_list(choices: Iterable[str]) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        items = [t for t in text.split(",") if t]
+        bad = [t for t in items if t not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {', '.join(choices)}")
+        return items
+
+    return parse
+
+
+def parse_powers(text: str) -> list[int]:
+    """'10:31:3' (start:stop:step, stop included) or '10,20,24'; powers of two."""
+    try:
+        if ":" in text:
+            start, stop, *step = (int(t) for t in text.split(":"))
+            return list(range(start, stop + 1, step[0] if step else 1))
+        return [int(t) for t in text.split(",") if t]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes are powers of two like 10:31:3 or 10,20; not {text!r}") from None
+
+
+def parse_device(text: str) -> torch.device:
+    try:
+        device = torch.device(text)
+    except RuntimeError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if device.type not in ("cuda", "cpu"):
+        raise argparse.ArgumentTypeError(f"the benchmark runs on cuda or cpu, not {text!r}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError("--device cuda, but torch sees no CUDA GPU")
+    return device
+
+
+def _default(name: str) -> str:
+    return f"default {CUDA_DEFAULTS[name]!r} on CUDA, {CPU_DEFAULTS[name]!r} on CPU"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m softsign_ext.bench", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", type=parse_device, default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="where to run: cuda (or cuda:N) or cpu (default cuda when a GPU is visible, else cpu)")
+    parser.add_argument("--dtypes", type=parse_list(DTYPES), default=None,
+                        help=f"comma-separated subset of {','.join(DTYPES)} ({_default('dtypes')})")
+    parser.add_argument("--impls", type=parse_list(IMPLS), default=list(IMPLS),
+                        help=f"comma-separated subset of {','.join(IMPLS)} (default all)")
+    parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS),
+                        help=f"comma-separated subset of {','.join(DIRECTIONS)} (default all)")
+    parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
+                        help=f"comma-separated subset of {','.join(LAYOUTS)}, for the --shapes (default contiguous)")
+    parser.add_argument("--shapes", type=parse_shapes, default=None,
+                        help=f"comma-separated ROWSxCOLS ({_default('shapes')}); with --kernelbench the first one "
+                             f"(default {format_shape(KERNELBENCH_SHAPE)})")
+    parser.add_argument("--sweep", type=parse_powers, default=None,
+                        help=f"sizes of the 1-D sweep as powers of two, start:stop:step or a list ({_default('sweep')}); "
+                             "'' for none")
+    parser.add_argument("--timing", choices=list(TIMING_WORDS), default=None,
+                        help="; ".join(f"{name}: {words}" for name, words in TIMING_WORDS.items())
+                             + f" ({_default('timing')}; a CPU has only wall)")
+    parser.add_argument("--no-small-calls", action="store_true",
+                        help="skip the small-call table (host overhead per call at "
+                             f"{' and '.join(format_shape(s) for s in SMALL_CALL_SHAPES)})")
+    parser.add_argument("--kernelbench", action="store_true",
+                        help="only KernelBench's protocol: torch.rand float32, L2 flushed, mean of --trials calls")
+    parser.add_argument("--trials", type=int, default=KERNELBENCH_TRIALS,
+                        help=f"timed calls per model with --kernelbench (default {KERNELBENCH_TRIALS})")
+    parser.add_argument("--json", metavar="PATH", help="write one JSON record per measurement (benchmarks/README.md)")
+    parser.add_argument("--plot", metavar="PATH", help="write a PNG of GB/s against size, a panel per dtype")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (it needs tqdm)")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    device = args.device
+    defaults = CUDA_DEFAULTS if device.type == "cuda" else CPU_DEFAULTS
+    timing = args.timing or defaults["timing"]
+    if device.type != "cuda" and timing != "wall":
+        parser.error(f"--timing {timing} needs a CUDA device; a CPU is timed by the wall clock")
+    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMING_WORDS[timing]}")
+
+    if args.kernelbench:
+        wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
+        records = kernelbench_records(device, fitting_shape(wanted, device), args.trials)
+    else:
+        cases = default_cases(
+            device,
+            args.dtypes or parse_list(DTYPES)(defaults["dtypes"]),
+            args.sweep if args.sweep is not None else parse_powers(defaults["sweep"]),
+            args.shapes if args.shapes is not None else parse_shapes(defaults["shapes"]),
+            args.layouts,
+            args.directions,
+        )
+        small = not args.no_small_calls
+        total = sum(len(jobs(case, args.impls)) for case in cases)
+        total += small * len(SMALL_CALL_SHAPES) * len(candidates(args.impls))
+        progress = progress_bar(total, not args.no_progress)
+        records = []
+        for case in cases:
+            records += measure_case(case, args.impls, device, progress, timing)
+            if args.json:  # after every case, so that an interrupted run keeps what it measured
+                write_json(records, args.json)
+        if small:
+            records += small_call_records(args.impls, device, progress)
+        progress.close()
+        print("every implementation matched float64 math before it was timed")
+
+    print(format_table(records))
+    if args.json:
+        write_json(records, args.json)
+        print(f"wrote {len(records)} records to {args.json}")
+    if args.plot:
+        plot(records, args.plot)
+        print(f"wrote {args.plot}")
+    return 0

@@ -1,0 +1,44 @@
+"""One measurement, as printed and written to JSON (benchmarks/README.md describes the fields)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+import torch
+
+# What a record measures:
+#   bandwidth    one impl in one direction on one tensor (GB/s, % of copy)
+#   small_call   wall time per call of small tensors, back to back: host overhead
+#   kernelbench  KernelBench's protocol: L2 flushed before each of `trials` calls
+#   graph        a model or graph around softsign, eager or compiled
+KINDS = ("bandwidth", "small_call", "kernelbench", "graph")
+
+
+@dataclass
+class Record:
+    kind: str
+    impl: str
+    direction: str
+    dtype: str
+    shape: list[int]
+    median_ms: float
+    mean_ms: float
+    gbps: Optional[float]
+    pct_of_copy: Optional[float]
+    peak_extra_bytes: Optional[int]
+    device: str
+    timing: str  # see timing.TIMINGS
+    layout: str = "contiguous"
+    torch_version: str = torch.__version__
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown record kind {self.kind!r}; one of {KINDS}")
+
+
+def write_json(records: list[Record], path: str) -> None:
+    with open(path, "w") as f:
+        json.dump([asdict(r) for r in records], f, indent=1)

@@ -1,0 +1,100 @@
+"""The printed tables (one per group of records) and the plot."""
+
+from __future__ import annotations
+
+from .cases import DTYPES, format_shape
+from .impls import IMPLS
+from .records import Record
+
+TIMING_WORDS = {
+    "device": "device time (CUDA events, the host's launch path hidden)",
+    "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
+    "wall": "wall-clock time (host clock, device synchronized)",
+}
+PCT_OF_COPY_NOTE = (
+    "% copy: GB/s (each tensor read or written once) over x.clone()'s at the same size in the same run. "
+    "A backward moves three tensors to a copy's two, so it can pass 100; on a CPU each forward also "
+    "faults in its fresh output as the copy does, and what is left over 100 is timing noise."
+)
+
+
+def _bandwidth_table(title: str, rows: list[Record]) -> list[str]:
+    lines = [f"\n{title}: median of {TIMING_WORDS[rows[0].timing]}"]
+    lines.append(
+        f"  {'direction':<10}{'impl':<14}{'median ms':>11}{'GB/s':>8}{'% copy':>8}{'vs eager':>10}{'vs compile':>12}"
+        f"{'peak MiB':>10}"
+    )
+    for r in rows:
+        pct = f"{r.pct_of_copy:.1f}" if r.pct_of_copy is not None else "-"
+        ve = f"{r.extra['vs_eager']:.2f}x" if "vs_eager" in r.extra else "-"
+        vc = f"{r.extra['vs_compile']:.2f}x" if "vs_compile" in r.extra else "-"
+        peak = f"{r.peak_extra_bytes / 2**20:.0f}" if r.peak_extra_bytes is not None else "n/a"
+        lines.append(f"  {r.direction:<10}{r.impl:<14}{r.median_ms:>11.4f}{r.gbps:>8.0f}{pct:>8}{ve:>10}{vc:>12}{peak:>10}")
+    return lines
+
+
+def _small_call_table(title: str, rows: list[Record]) -> list[str]:
+    lines = [f"\nsmall calls, {title}: {TIMING_WORDS['wall']} per call, "
+             f"{rows[0].extra['calls_per_round']} back to back, median of {rows[0].extra['rounds']} rounds"]
+    lines.append(f"  {'impl':<16}{'us/call':>10}")
+    lines += [f"  {r.impl:<16}{r.median_ms * 1e3:>10.2f}" for r in rows]
+    return lines
+
+
+def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
+    flushed = ", L2 flushed" if rows[0].timing != "wall" else ""
+    lines = [f"\nKernelBench protocol, {title}: mean of {rows[0].extra['trials']} trials{flushed}, "
+             f"{TIMING_WORDS[rows[0].timing]}"]
+    lines.append(f"  {'model':<20}{'mean ms':>10}{'std ms':>9}{'GB/s':>8}{'speedup':>9}")
+    lines += [
+        f"  {r.impl:<20}{r.mean_ms:>10.3f}{r.extra['std_ms']:>9.3f}{r.gbps:>8.0f}{r.extra['speedup_vs_reference']:>8.2f}x"
+        for r in rows
+    ]
+    return lines
+
+
+TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table}
+
+
+def format_table(records: list[Record]) -> str:
+    groups: dict[tuple, list[Record]] = {}
+    for r in records:
+        groups.setdefault((r.kind, r.dtype, tuple(r.shape), r.layout), []).append(r)
+    lines = []
+    for (kind, dtype, shape, layout), rows in groups.items():
+        title = f"{dtype} {format_shape(shape)}" + ("" if layout == "contiguous" else f" {layout}")
+        lines += TABLES[kind](title, rows)
+    if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
+        lines.append("\n" + PCT_OF_COPY_NOTE)
+    return "\n".join(lines)
+
+
+def plot(records: list[Record], path: str) -> None:
+    """GB/s against size per impl (forward solid, backward dashed), a panel per dtype."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install matplotlib") from None
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep = [r for r in records if r.kind == "bandwidth" and len(r.shape) == 1 and r.direction in ("forward", "backward")]
+    dtypes = sorted({r.dtype for r in sweep}, key=list(DTYPES).index)
+    if not dtypes:
+        raise ValueError("no size-sweep records to plot")
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False, sharey=True)
+    for ax, dtype in zip(axes[0], dtypes):
+        for color, impl in enumerate(IMPLS):
+            for direction, style in (("forward", "-"), ("backward", "--")):
+                pts = sorted((r.shape[0], r.gbps) for r in sweep if r.dtype == dtype and r.impl == impl and r.direction == direction)
+                if pts:
+                    ax.plot(*zip(*pts), style, color=f"C{color}", marker="o", ms=3, label=f"{impl} {direction}")
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"{dtype} ({sweep[0].device})")
+        ax.set_xlabel("elements")
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("GB/s (each tensor read or written once)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)

@@ -1,0 +1,120 @@
+"""The one way every section of the benchmark times calls, and peak memory."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, Mapping, Optional
+
+import torch
+from torch._C._autograd import DeviceType
+from torch.profiler import ProfilerActivity, profile
+
+# How a call is timed (Record.timing):
+#   device  CUDA events around the call, queued behind a GPU sleep: the device's work alone
+#   launch  CUDA events around the call issued to an idle GPU: the host's launch path counts
+#           too, as in triton's do_bench and KernelBench
+#   wall    the host clock around the call(s), the device synchronized before and after
+TIMINGS = ("device", "launch", "wall")
+# Timed calls until this much time has passed, within these bounds.
+TIME_BUDGET_S = 0.5
+MIN_REPEATS, MAX_REPEATS = 10, 200
+# GPU clock cycles to sleep before each call in device timing: longer, at any clock of a
+# current GPU, than the host takes to queue any call here (autograd.grad included).
+HOST_LEAD_CYCLES = 1_000_000
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def repeat_count(seconds_per_call: float) -> int:
+    """How many timed calls fill TIME_BUDGET_S, within [MIN_REPEATS, MAX_REPEATS]."""
+    return int(min(MAX_REPEATS, max(MIN_REPEATS, TIME_BUDGET_S / max(seconds_per_call, 1e-6))))
+
+
+def _time_one(fn: Callable[[], object], device: torch.device, timing: str, calls: int) -> float:
+    """ms per call of `calls` back-to-back calls of fn."""
+    if timing == "wall":
+        synchronize(device)
+        begin = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        synchronize(device)
+        return (time.perf_counter() - begin) * 1e3 / calls
+    if device.type != "cuda":
+        raise ValueError(f"{timing!r} timing needs a CUDA device; use 'wall' on {device}")
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    if timing == "device":
+        torch.cuda._sleep(HOST_LEAD_CYCLES)
+    begin.record()
+    for _ in range(calls):
+        fn()
+    end.record()
+    end.synchronize()
+    return begin.elapsed_time(end) / calls
+
+
+def time_calls(
+    calls: Mapping[str, Callable[[], object]],
+    device: torch.device,
+    timing: str,
+    *,
+    rounds: Optional[int] = None,
+    calls_per_round: int = 1,
+    before_each: Optional[Callable[[], object]] = None,
+) -> dict[str, list[float]]:
+    """ms per call of each of `calls`, one sample per round, the calls taken round robin so
+    that drift in the machine's speed (other load, clocks, whether fresh outputs get huge
+    pages) touches every one alike. Each is warmed up first. `rounds` defaults to what fills
+    TIME_BUDGET_S per call. `before_each` runs untimed before every sample (KernelBench
+    flushes the L2 cache there)."""
+    for fn in calls.values():
+        fn()
+    synchronize(device)
+    if rounds is None:
+        begin = time.perf_counter()
+        for fn in calls.values():
+            fn()
+        synchronize(device)
+        rounds = repeat_count((time.perf_counter() - begin) / max(len(calls), 1))
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, fn in calls.items():
+            if before_each is not None:
+                before_each()
+            samples[name].append(_time_one(fn, device, timing, calls_per_round))
+    return samples
+
+
+def median_and_mean(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), statistics.fmean(samples)
+
+
+def peak_extra_bytes(fn: Callable[[], object], device: torch.device) -> int:
+    """Memory one call allocates beyond what was allocated before it, at its peak, its
+    outputs included: on CUDA from the caching allocator's peak; on a CPU from the
+    allocations and frees that torch's profiler records, summed in order."""
+    if device.type == "cuda":
+        synchronize(device)
+        base = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        out = fn()
+        synchronize(device)
+        peak = torch.cuda.max_memory_allocated(device) - base
+        del out
+        return peak
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True, acc_events=True) as profiler:
+        out = fn()
+    del out
+    changes = sorted(
+        (event.start_ns(), event.nbytes())
+        for event in profiler.profiler.kineto_results.events()
+        if event.name() == "[memory]" and event.device_type() == DeviceType.CPU
+    )
+    in_use = peak = 0
+    for _, nbytes in changes:
+        in_use += nbytes
+        peak = max(peak, in_use)
+    return peak
