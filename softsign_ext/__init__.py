@@ -1,14 +1,17 @@
 """softsign_ext: a bandwidth-bound Softsign, ``x / (1 + |x|)``, for PyTorch.
 
 Importing this package loads the compiled operators ``torch.ops.softsign_ext.softsign``
-and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C++ autograd).
+and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C++ autograd),
+and tells torch.compile's Inductor to fuse them (``softsign_ext.inductor``).
 """
 
 import sys
 
 import torch  # (the compiled library needs torch's libraries loaded first)
 
-from . import _library
+__version__ = "0.1.0"
+
+from . import _library  # noqa: E402
 
 _C = _library.load()
 
@@ -16,15 +19,16 @@ _C = _library.load()
 # the one list in csrc/softsign.h.
 SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())
 
+from . import inductor  # noqa: E402
 from .modules import ModelNew, Softsign, replace_softsign  # noqa: E402
 from .ops import softsign, softsign_, softsign_backward  # noqa: E402
 
 __all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
-           "SUPPORTED_DTYPES"]
+           "SUPPORTED_DTYPES", "inductor"]
+
+inductor._install()
 
 # DTensor already in use: register the sharding rules now (otherwise importing
 # softsign_ext.distributed does; DTensor's import is too slow to pay always).
 if "torch.distributed.tensor" in sys.modules:
     from . import distributed  # noqa: E402, F401
-
-__version__ = "0.1.0"

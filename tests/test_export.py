@@ -1,5 +1,8 @@
 """torch.export keeps softsign_ext.softsign as one node; the exported program and an
-AOTInductor package built from it match eager (CPU here, CUDA on a GPU machine)."""
+AOTInductor package built from it (fused, or calling softsign_ext's kernel) match eager
+(CPU here, CUDA on a GPU machine)."""
+
+import zipfile
 
 import pytest
 import torch
@@ -35,12 +38,18 @@ def test_export_keeps_one_softsign_node(strict, device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_aoti_package_loads_and_matches(device, tmp_path):
+@pytest.mark.parametrize("fusion", [True, False], ids=["fused", "kernel"])
+def test_aoti_package_loads_and_matches(fusion, device, tmp_path):
+    """AOTInductor fuses softsign like torch.compile does; with fusion off the package calls
+    softsign_ext's kernel through PyTorch's proxy executor."""
     model = _model(device)
     x = random_input((16, 32), torch.float32, device, with_specials=False)
-    with torch.no_grad():
+    with torch.no_grad(), softsign_ext.inductor.fusion(fusion):
         program = _exported(model, x)
         path = torch._inductor.aoti_compile_and_package(program, package_path=str(tmp_path / "softsign.pt2"))
+    with zipfile.ZipFile(path) as package:
+        wrapper = "".join(package.read(name).decode() for name in package.namelist() if name.endswith("wrapper.cpp"))
+    assert ("aoti_torch_proxy_executor_call_function" in wrapper) != fusion
     loaded = torch._inductor.aoti_load_package(path)
     for batch in (16, 7):
         x = random_input((batch, 32), torch.float32, device, with_specials=False)

@@ -1,0 +1,164 @@
+"""What torch.compile's Inductor makes of softsign_ext's operators.
+
+By default Inductor decomposes ``softsign_ext.softsign`` and ``softsign_ext.softsign_backward``
+into ordinary pointwise operations, which it fuses with their neighbours (pointwise ops,
+reductions such as LayerNorm, matmul epilogues, the backward graph) exactly as it fuses
+``F.softsign``: one kernel where an opaque operator would cost a round trip through memory
+on each side. The in-place and ``out=`` forms become the functional op during compilation,
+so they are covered too. Eager calls keep softsign_ext's kernels, and ``torch.export`` keeps
+``softsign_ext.softsign`` as one node (AOTInductor, compiling that program, decomposes it
+like torch.compile does).
+
+With fusion off, compiled graphs call softsign_ext's own kernels instead: eager's bits
+inside compiled code, or for a kernel study::
+
+    softsign_ext.inductor.set_fusion(False)        # for compilations from now on
+    with softsign_ext.inductor.fusion(False):      # ... or within a block
+        ...
+    SOFTSIGN_EXT_INDUCTOR_FUSION=0 python ...      # the default, read at import
+
+The setting is part of torch.compile's cache key (``torch.compiler.config.cache_key_tag``),
+so the FX graph and AOTAutograd caches never hand back code compiled under the other one.
+Functions compiled before a change keep their code until they are compiled again (after
+``torch._dynamo.reset()``, or in a new process), as with Inductor's own settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.util
+import os
+import sys
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from . import __version__
+
+ENV_VARIABLE = "SOFTSIGN_EXT_INDUCTOR_FUSION"
+_INDUCTOR_DECOMPOSITIONS = "torch._inductor.decomposition"
+_ops = torch.ops.softsign_ext
+
+
+def softsign_decomposition(x: torch.Tensor) -> torch.Tensor:
+    # F.softsign's own definition, so that a compiled graph computes what compiled
+    # F.softsign computes (integers promote to the default float dtype in both).
+    return F.softsign(x)
+
+
+def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # The kernels' formula (csrc/softsign_math.h): one division, its result used twice.
+    reciprocal = 1 / (1 + x.abs())
+    return grad_output * reciprocal * reciprocal
+
+
+DECOMPOSITIONS = {
+    _ops.softsign.default: softsign_decomposition,
+    _ops.softsign_backward.default: softsign_backward_decomposition,
+}
+
+
+def _fusion_from_environment() -> bool:
+    value = os.environ.get(ENV_VARIABLE, "1")
+    if value not in ("0", "1"):
+        raise ValueError(f"{ENV_VARIABLE} must be 1 (fuse softsign in compiled graphs, the default) or 0 "
+                         f"(call softsign_ext's kernels), not {value!r}")
+    return value == "1"
+
+
+_fusion = _fusion_from_environment()
+_cache_token = ""
+
+
+def fusion_enabled() -> bool:
+    """Whether Inductor compiles softsign_ext's operators into fused pointwise code."""
+    return _fusion
+
+
+def set_fusion(enabled: bool) -> bool:
+    """Fuse softsign_ext's operators in graphs compiled from now on (True, the default), or
+    call softsign_ext's kernels there (False). Returns the previous setting."""
+    global _fusion
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_fusion takes True or False, not {enabled!r}")
+    previous, _fusion = _fusion, enabled
+    _apply()
+    return previous
+
+
+@contextlib.contextmanager
+def fusion(enabled: bool) -> Iterator[None]:
+    """set_fusion(enabled) within a block; the previous setting comes back after it."""
+    previous = set_fusion(enabled)
+    try:
+        yield
+    finally:
+        set_fusion(previous)
+
+
+def _apply() -> None:
+    """Brings the cache key and, once Inductor is loaded, its decomposition table in line
+    with the setting."""
+    global _cache_token
+    # Every cached artifact records which form softsign compiled to, and with which
+    # release of softsign_ext: a cache written under the other setting or another
+    # release is never read back. (A tag the user set is kept in front of ours.)
+    config = torch.compiler.config
+    tag = config.cache_key_tag
+    if _cache_token and tag.endswith(_cache_token):
+        tag = tag[: -len(_cache_token)]
+    _cache_token = f"softsign_ext-{__version__}-{'fused' if _fusion else 'kernel'}"
+    config.cache_key_tag = tag + _cache_token
+    table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
+    if table_module is not None:
+        _update_table(table_module)
+
+
+def _update_table(table_module) -> None:
+    # No public API gives Inductor a decomposition for a custom operator (torch.library's
+    # registrations run in eager too, or keep the operator opaque). This is the table
+    # Inductor's own decomposition.py fills and AOTInductor reads; torch.export does not
+    # use it, so exported programs keep the operator.
+    for op, decomposition in DECOMPOSITIONS.items():
+        if _fusion:
+            table_module.decompositions[op] = decomposition
+        else:
+            table_module.decompositions.pop(op, None)
+    # Inductor keeps a copy of the table made on its first compilation.
+    table_module.fast_random_decomps.cache_clear()
+
+
+class _UpdateTableOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Fills Inductor's decomposition table as soon as Inductor loads it, so that importing
+    softsign_ext does not import Inductor (which takes a second or more)."""
+
+    def __init__(self) -> None:
+        self._loader = None
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != _INDUCTOR_DECOMPOSITIONS:
+            return None
+        sys.meta_path.remove(self)  # one shot; the regular finders locate the module
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        self._loader, spec.loader = spec.loader, self
+        return spec
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        _update_table(module)
+
+    def __getattr__(self, name):  # get_source, get_code, ... of the module's own loader
+        return getattr(self._loader, name)
+
+
+def _install() -> None:
+    if _INDUCTOR_DECOMPOSITIONS not in sys.modules:
+        sys.meta_path.insert(0, _UpdateTableOnImport())
+    _apply()
