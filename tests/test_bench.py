@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from softsign_ext.bench import cli, impls, small_calls
+from softsign_ext.bench import cli, graphs, impls, small_calls
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
@@ -86,6 +86,31 @@ def test_kernelbench_records_store_mean_and_median(tmp_path, capsys):
     assert "KernelBench protocol" in capsys.readouterr().out
 
 
+def test_graph_records(tmp_path, capsys):
+    records = _run(tmp_path, "--graphs", "pointwise_chain,mlp_block", "--graph-modes", "eager,compile",
+                   "--graph-shape", "8x32", "--dtypes", "float32")
+    # 2 graphs x 2 modes x 2 directions x 2 impls, wall-clock timing on a CPU
+    assert len(records) == 16
+    assert {(r["kind"], r["timing"], tuple(r["shape"])) for r in records} == {("graph", "wall", (8, 32))}
+    assert {(r["extra"]["graph"], r["extra"]["mode"], r["direction"], r["impl"]) for r in records} == {
+        (g, m, d, i) for g in ("pointwise_chain", "mlp_block") for m in ("eager", "compile")
+        for d in ("forward", "fwd+bwd") for i in ("nn.Softsign", "softsign_ext")}
+    by_key = {(r["extra"]["graph"], r["extra"]["mode"], r["direction"], r["impl"]): r for r in records}
+    for (graph, mode, direction, impl), r in by_key.items():
+        if impl == "softsign_ext":
+            theirs = by_key[(graph, mode, direction, "nn.Softsign")]
+            assert r["extra"]["vs_nn_softsign"] == pytest.approx(r["median_ms"] / theirs["median_ms"])
+    table = capsys.readouterr().out
+    assert "graph mlp_block, float32 8x32" in table and "ratio" in table
+
+
+def test_a_wrong_activation_fails_the_graph_check(monkeypatch):
+    monkeypatch.setitem(graphs.ACTIVATIONS, "softsign_ext", torch.nn.Tanh)
+    with pytest.raises(AssertionError, match="softsign_ext differs from nn.Softsign"):
+        graphs.graph_records(["linear"], ["eager"], [torch.float32], torch.device("cpu"), {"linear": (4, 8)}, ["wall"],
+                             cli._NoProgress())
+
+
 def test_progress_total_counts_every_update(tmp_path, monkeypatch):
     """The bar's total is derived from what will run: it ends exactly full."""
     bars = []
@@ -102,8 +127,10 @@ def test_progress_total_counts_every_update(tmp_path, monkeypatch):
     monkeypatch.setattr(small_calls, "SMALL_CALLS_PER_ROUND", 2)
     monkeypatch.setattr(small_calls, "SMALL_CALL_ROUNDS", 2)
     cli.main(["--device", "cpu", "--dtypes", "float32", "--shapes", "4x64", "--sweep", "10", "--impls", "copy,softsign_ext,compile"])
-    (bar,) = bars
-    assert bar.done == bar.total == 2 * (1 + 2 * 3) + 2 * 6
+    cli.main(["--device", "cpu", "--dtypes", "float32", "--graphs", "linear", "--graph-modes", "eager", "--graph-shape", "4x8"])
+    first, second = bars
+    assert first.done == first.total == 2 * (1 + 2 * 3) + 2 * 6
+    assert second.done == second.total == 2
 
 
 def test_a_wrong_implementation_fails_the_check(monkeypatch):
@@ -129,7 +156,8 @@ def test_records_refuse_unknown_kinds():
 @pytest.mark.parametrize(
     "argv",
     [["--dtypes", "float8"], ["--timing", "device"], ["--shapes", "4096by4"], ["--shapes", "0x4"],
-     ["--impls", "triton"], ["--sweep", "a:b"], ["--device", "tpu"]],
+     ["--impls", "triton"], ["--sweep", "a:b"], ["--device", "tpu"], ["--graphs", "resnet"],
+     ["--graphs", "--graph-shape", "4x4x4"], ["--graphs", "--graph-modes", "fast"]],
 )
 def test_bad_options_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:

@@ -10,6 +10,7 @@ import torch
 
 from .bandwidth import jobs, measure_case
 from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, format_shape
+from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import IMPLS
 from .kernelbench import KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
@@ -21,6 +22,7 @@ Benchmarks softsign_ext against what users would pick instead, side by side.
 
     python -m softsign_ext.bench                   # the full run on CUDA if present, else CPU
     python -m softsign_ext.bench --kernelbench     # KernelBench's own protocol
+    python -m softsign_ext.bench --graphs          # softsign inside compiled models
 
 Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
 eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
@@ -29,8 +31,9 @@ math before it is timed. Bandwidth counts each tensor read or written once (forw
 elements, backward 3N, forward + backward 5N)."""
 
 CUDA_DEFAULTS = {"dtypes": "float32,bfloat16,float16", "shapes": "4096x393216,4096x786432,4096x4096", "sweep": "10:31:3",
-                 "timing": "device"}
-CPU_DEFAULTS = {"dtypes": "float32", "shapes": "4096x4096", "sweep": "12:24:4", "timing": "wall"}
+                 "timing": "device", "graph_dtypes": "float32,bfloat16", "graph_timings": "device,launch"}
+CPU_DEFAULTS = {"dtypes": "float32", "shapes": "4096x4096", "sweep": "12:24:4", "timing": "wall",
+                "graph_dtypes": "float32,bfloat16", "graph_timings": "wall"}
 
 
 class _NoProgress:
@@ -137,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only KernelBench's protocol: torch.rand float32, L2 flushed, mean of --trials calls")
     parser.add_argument("--trials", type=int, default=KERNELBENCH_TRIALS,
                         help=f"timed calls per model with --kernelbench (default {KERNELBENCH_TRIALS})")
+    parser.add_argument("--graphs", type=parse_list(GRAPHS), nargs="?", const=list(GRAPHS), default=None,
+                        metavar="NAMES",
+                        help=f"only the graph section: softsign inside models ({','.join(GRAPHS)}; default all), "
+                             "nn.Softsign against softsign_ext in each mode; --dtypes default "
+                             f"{CUDA_DEFAULTS['graph_dtypes']!r}, --timing default device and launch on CUDA")
+    parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
+                        help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
+    parser.add_argument("--graph-shape", type=parse_shape, default=None, metavar="ROWSxWIDTH",
+                        help="one input shape for every graph (default per graph: "
+                             + ", ".join(f"{n} {format_shape(s)}" for n, s in CUDA_GRAPH_SHAPES.items())
+                             + " on CUDA; " + ", ".join(f"{n} {format_shape(s)}" for n, s in CPU_GRAPH_SHAPES.items())
+                             + " on CPU)")
     parser.add_argument("--json", metavar="PATH", help="write one JSON record per measurement (benchmarks/README.md)")
     parser.add_argument("--plot", metavar="PATH", help="write a PNG of GB/s against size, a panel per dtype")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it needs tqdm)")
@@ -156,6 +171,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
         records = kernelbench_records(device, fitting_shape(wanted, device), args.trials)
+    elif args.graphs:
+        dtypes = [DTYPES[d] for d in (args.dtypes or parse_list(DTYPES)(defaults["graph_dtypes"]))]
+        shapes = CUDA_GRAPH_SHAPES if device.type == "cuda" else CPU_GRAPH_SHAPES
+        if args.graph_shape is not None:
+            if len(args.graph_shape) != 2:
+                parser.error(f"--graph-shape is ROWSxWIDTH, not {format_shape(args.graph_shape)}")
+            shapes = dict.fromkeys(shapes, args.graph_shape)
+        timings = [args.timing] if args.timing else defaults["graph_timings"].split(",")
+        progress = progress_bar(graph_jobs(args.graphs, args.graph_modes, dtypes), not args.no_progress)
+        records = []
+        for name in args.graphs:
+            records += graph_records([name], args.graph_modes, dtypes, device, shapes, timings, progress)
+            if args.json:  # after every graph, so that an interrupted run keeps what it measured
+                write_json(records, args.json)
+        progress.close()
+        print("softsign_ext's outputs and gradients matched nn.Softsign's in every mode before they were timed")
     else:
         cases = default_cases(
             device,

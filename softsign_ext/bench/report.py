@@ -53,17 +53,38 @@ def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
-TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table}
+def _graph_table(title: str, rows: list[Record]) -> list[str]:
+    timings = list(dict.fromkeys(r.timing for r in rows))
+    lines = [f"\ngraph {rows[0].extra['graph']}, {title}: median ms of " + " | ".join(TIMING_WORDS[t] for t in timings)]
+    header = f"  {'mode':<14}{'direction':<10}"
+    for timing in timings:
+        header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}  "
+    lines.append(header)
+    by_key = {(r.extra["mode"], r.direction, r.timing, r.impl): r for r in rows}
+    for mode, direction in dict.fromkeys((r.extra["mode"], r.direction) for r in rows):
+        line = f"  {mode:<14}{direction:<10}"
+        for timing in timings:
+            theirs, ours = by_key[(mode, direction, timing, "nn.Softsign")], by_key[(mode, direction, timing, "softsign_ext")]
+            line += f"{theirs.median_ms:>13.4f}{ours.median_ms:>14.4f}{ours.extra['vs_nn_softsign']:>7.3f}  "
+        lines.append(line)
+    return lines
+
+
+TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table,
+          "graph": _graph_table}
+GRAPH_RATIO_NOTE = "ratio: softsign_ext's time over nn.Softsign's in the same mode, dtype and run (below 1: faster)."
 
 
 def format_table(records: list[Record]) -> str:
     groups: dict[tuple, list[Record]] = {}
     for r in records:
-        groups.setdefault((r.kind, r.dtype, tuple(r.shape), r.layout), []).append(r)
+        groups.setdefault((r.kind, r.extra.get("graph"), r.dtype, tuple(r.shape), r.layout), []).append(r)
     lines = []
-    for (kind, dtype, shape, layout), rows in groups.items():
+    for (kind, _graph, dtype, shape, layout), rows in groups.items():
         title = f"{dtype} {format_shape(shape)}" + ("" if layout == "contiguous" else f" {layout}")
         lines += TABLES[kind](title, rows)
+    if any(r.kind == "graph" for r in records):
+        lines.append("\n" + GRAPH_RATIO_NOTE)
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""The graph section: softsign inside the models users compile, with nn.Softsign and with
+softsign_ext.Softsign, in eager, torch.compile and torch.compile(mode="max-autotune"),
+forward (inference, no autograd) and forward + backward (a training step's gradients of
+the input and every parameter). Each row's ratio is softsign_ext's time over nn.Softsign's
+in the same mode, dtype and run; both are timed round robin."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+import softsign_ext
+
+from .cases import device_name, format_shape
+from .records import Record
+from .timing import median_and_mean, time_calls
+
+GRAPH_MODES = ("eager", "compile", "max-autotune")
+ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": softsign_ext.Softsign}
+GRAPH_DIRECTIONS = ("forward", "fwd+bwd")
+# ‖ours - nn.Softsign's‖ / ‖nn.Softsign's‖ allowed, per dtype, for outputs and gradients.
+AGREEMENT = {torch.float32: 1e-4, torch.bfloat16: 2e-2, torch.float16: 5e-3, torch.float64: 1e-10}
+
+
+class PointwiseChain(nn.Module):
+    """softsign(x + b) * g, all of one shape."""
+
+    def __init__(self, act: nn.Module, rows: int, width: int) -> None:
+        super().__init__()
+        self.act = act
+        self.b = nn.Parameter(torch.randn(rows, width))
+        self.g = nn.Parameter(torch.randn(rows, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.b) * self.g
+
+
+class LayerNormResidual(nn.Module):
+    """LayerNorm -> softsign -> residual add."""
+
+    def __init__(self, act: nn.Module, rows: int, width: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.norm(x)) + x
+
+
+class LinearSoftsign(nn.Module):
+    """Linear -> softsign: the activation in the matmul's epilogue."""
+
+    def __init__(self, act: nn.Module, rows: int, width: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(width, width)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.linear(x))
+
+
+class MLPBlock(nn.Module):
+    """Linear -> Softsign -> Linear -> LayerNorm -> Softsign, batch `rows`, hidden `width`."""
+
+    def __init__(self, act: nn.Module, rows: int, width: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(width, width), act, nn.Linear(width, width), nn.LayerNorm(width), act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+GRAPHS = {
+    "pointwise_chain": PointwiseChain,
+    "layer_norm_residual": LayerNormResidual,
+    "linear": LinearSoftsign,
+    "mlp_block": MLPBlock,
+}
+# (rows, width) of each graph's input: the chain has 2^26 elements on CUDA; smaller on a
+# CPU, to fit the time of two cores.
+CUDA_GRAPH_SHAPES = {"pointwise_chain": (16384, 4096), "layer_norm_residual": (8192, 4096), "linear": (8192, 4096),
+                     "mlp_block": (8192, 4096)}
+CPU_GRAPH_SHAPES = {"pointwise_chain": (2048, 2048), "layer_norm_residual": (2048, 1024), "linear": (1024, 1024),
+                    "mlp_block": (512, 1024)}
+
+
+def _relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    expected = expected.double()
+    return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()
+
+
+def _make_calls(model: nn.Module, mode: str, direction: str, x: torch.Tensor, grad: torch.Tensor):
+    """A no-argument call of one direction of `model` in `mode`."""
+    run = model if mode == "eager" else torch.compile(model, mode=None if mode == "compile" else mode, fullgraph=True)
+    inputs = [x, *model.parameters()]
+    # CUDA graphs (max-autotune) reuse output memory on the next replay; each call here is
+    # one whole step, and a new step is marked before it.
+    new_step = torch.compiler.cudagraph_mark_step_begin if mode == "max-autotune" else (lambda: None)
+
+    if direction == "forward":
+        def call():
+            new_step()
+            with torch.no_grad():
+                return (run(x),)
+    else:
+        def call():
+            new_step()
+            out = run(x)
+            return (out.detach(), *torch.autograd.grad(out, inputs, grad))
+    return call
+
+
+def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
+                  shapes: dict[str, tuple[int, int]], timings: list[str], progress) -> list[Record]:
+    records = []
+    for name in names:
+        rows, width = shapes[name]
+        for dtype in dtypes:
+            models = {}
+            for impl, act in ACTIVATIONS.items():
+                torch.manual_seed(0)  # the same parameters for both
+                models[impl] = GRAPHS[name](act(), rows, width).to(device=device, dtype=dtype)
+            torch.manual_seed(1)
+            x = torch.randn(rows, width, device=device, dtype=dtype).requires_grad_()
+            grad = torch.randn(rows, width, device=device, dtype=dtype)
+            for mode in modes:
+                torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
+                for direction in GRAPH_DIRECTIONS:
+                    label = f"{name} {format_shape((rows, width))} {str(dtype).removeprefix('torch.')} {mode} {direction}"
+                    progress.set_postfix_str(label)
+                    calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()}
+                    theirs = [t.clone() for t in calls["nn.Softsign"]()]
+                    ours = calls["softsign_ext"]()
+                    for got, expected in zip(ours, theirs):
+                        error = _relative_error(got, expected)
+                        if not error <= AGREEMENT[dtype]:
+                            raise AssertionError(f"{label}: softsign_ext differs from nn.Softsign by {error:.2e} "
+                                                 f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")
+                    del ours, theirs
+                    for timing in timings:
+                        samples = time_calls(calls, device, timing)
+                        medians = {impl: median_and_mean(times) for impl, times in samples.items()}
+                        for impl, (median, mean) in medians.items():
+                            extra = {"graph": name, "mode": mode}
+                            if impl == "softsign_ext":
+                                extra["vs_nn_softsign"] = median / medians["nn.Softsign"][0]
+                            records.append(Record(
+                                kind="graph", impl=impl, direction=direction, dtype=str(dtype).removeprefix("torch."),
+                                shape=[rows, width], median_ms=median, mean_ms=mean, gbps=None, pct_of_copy=None,
+                                peak_extra_bytes=None, device=device_name(device), timing=timing, extra=extra))
+                    progress.update()
+    return records
+
+
+def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype]) -> int:
+    """Progress steps of graph_records."""
+    return len(names) * len(modes) * len(dtypes) * len(GRAPH_DIRECTIONS)
