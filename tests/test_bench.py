@@ -86,9 +86,11 @@ def test_kernelbench_records_store_mean_and_median(tmp_path, capsys):
     assert "KernelBench protocol" in capsys.readouterr().out
 
 
-def test_graph_records(tmp_path, capsys):
+def test_graph_records_and_plot(tmp_path, capsys):
+    png = tmp_path / "graphs.png"
     records = _run(tmp_path, "--graphs", "pointwise_chain,mlp_block", "--graph-modes", "eager,compile",
-                   "--graph-shape", "8x32", "--dtypes", "float32")
+                   "--graph-shape", "8x32", "--dtypes", "float32", "--plot", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # 2 graphs x 2 modes x 2 directions x 2 impls, wall-clock timing on a CPU
     assert len(records) == 16
     assert {(r["kind"], r["timing"], tuple(r["shape"])) for r in records} == {("graph", "wall", (8, 32))}

@@ -90,16 +90,28 @@ def format_table(records: list[Record]) -> str:
     return "\n".join(lines)
 
 
-def plot(records: list[Record], path: str) -> None:
-    """GB/s against size per impl (forward solid, backward dashed), a panel per dtype."""
+def _pyplot():
     try:
         import matplotlib
     except ImportError:
         raise SystemExit("--plot needs matplotlib: pip install matplotlib") from None
-
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot(records: list[Record], path: str) -> None:
+    """The graph section's ratios if the records have them, else the size sweep."""
+    if any(r.kind == "graph" for r in records):
+        _plot_graph_ratios(records, path)
+    else:
+        _plot_sweep(records, path)
+
+
+def _plot_sweep(records: list[Record], path: str) -> None:
+    """GB/s against size per impl (forward solid, backward dashed), a panel per dtype."""
+    plt = _pyplot()
     sweep = [r for r in records if r.kind == "bandwidth" and len(r.shape) == 1 and r.direction in ("forward", "backward")]
     dtypes = sorted({r.dtype for r in sweep}, key=list(DTYPES).index)
     if not dtypes:
@@ -119,3 +131,29 @@ def plot(records: list[Record], path: str) -> None:
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+def _plot_graph_ratios(records: list[Record], path: str) -> None:
+    """softsign_ext's time over nn.Softsign's, a bar per mode, a group per graph and
+    direction, a panel per dtype and timing."""
+    plt = _pyplot()
+    ours = [r for r in records if r.kind == "graph" and r.impl == "softsign_ext"]
+    panels = list(dict.fromkeys((r.dtype, r.timing) for r in ours))
+    groups = list(dict.fromkeys((r.extra["graph"], r.direction) for r in ours))
+    modes = list(dict.fromkeys(r.extra["mode"] for r in ours))
+    width = 0.8 / len(modes)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(8, 1.1 * len(groups)), 3.2 * len(panels)), squeeze=False)
+    for ax, (dtype, timing) in zip(axes[:, 0], panels):
+        for m, mode in enumerate(modes):
+            ratios = {(r.extra["graph"], r.direction): r.extra["vs_nn_softsign"]
+                      for r in ours if (r.dtype, r.timing, r.extra["mode"]) == (dtype, timing, mode)}
+            xs = [g + (m - (len(modes) - 1) / 2) * width for g, key in enumerate(groups) if key in ratios]
+            ax.bar(xs, [ratios[key] for key in groups if key in ratios], width, label=mode, color=f"C{m}")
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xticks(range(len(groups)), [f"{graph}\n{direction}" for graph, direction in groups], fontsize=7)
+        ax.set_ylabel("softsign_ext / nn.Softsign")
+        ax.set_title(f"{dtype}, {timing} timing ({ours[0].device})", fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
