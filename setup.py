@@ -1,21 +1,35 @@
 """Builds softsign_ext._C: the CPU kernels always, the CUDA kernels whenever
-the installed torch has CUDA and nvcc is found (a GPU need not be visible).
+the installed torch has CUDA and a matching nvcc is found (a GPU need not be
+visible). Build with `pip install --no-build-isolation .`: the library must be
+compiled against the torch that will import it.
 
 Environment:
   SOFTSIGN_EXT_CUDA=1 / =0   force the CUDA kernels on (error if impossible) or off.
-  TORCH_CUDA_ARCH_LIST       GPU architectures; when unset and no GPU is visible,
-                             DEFAULT_CUDA_ARCH_LIST below is used.
+  TORCH_CUDA_ARCH_LIST       GPU architectures; when unset, the visible GPUs', or
+                             DEFAULT_CUDA_ARCH_LIST below when none is visible.
   MAX_JOBS                   parallel compile jobs (torch.utils.cpp_extension).
+
+What was built is written to softsign_ext/_build_info.py (softsign_ext.build_info).
 """
 
 import glob
 import os
+import re
 import shlex
 import subprocess
 import sys
 import sysconfig
+from typing import Optional
 
-import torch
+try:
+    import torch
+except ModuleNotFoundError:
+    raise SystemExit(
+        "softsign_ext is compiled against the torch it will run with, and none is importable here. "
+        "If pip is building in an isolated environment, install torch first and build without isolation:\n"
+        "    pip install torch && pip install --no-build-isolation .\n"
+        "(--no-build-isolation: build against your installed torch, not a fresh download.)"
+    ) from None
 from setuptools import setup
 from torch.utils.cpp_extension import (
     CUDA_HOME,
@@ -27,6 +41,7 @@ from torch.utils.cpp_extension import (
 # sm_89 is the RTX 4090 the KernelBench problem targets, sm_90 the H100; the
 # PTX lets newer GPUs JIT-compile the sm_90 code.
 DEFAULT_CUDA_ARCH_LIST = "8.9;9.0+PTX"
+BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
 def check_shared_libstdcxx() -> None:
@@ -54,19 +69,62 @@ def check_shared_libstdcxx() -> None:
         )
 
 
-def build_cuda() -> bool:
-    forced = os.environ.get("SOFTSIGN_EXT_CUDA")
-    possible = torch.version.cuda is not None and CUDA_HOME is not None
-    if forced == "0":
-        return False
-    if forced == "1" and not possible:
-        raise RuntimeError(
-            "SOFTSIGN_EXT_CUDA=1, but "
-            + ("this torch is CPU-only" if torch.version.cuda is None else "nvcc was not found (set CUDA_HOME)")
-        )
+def nvcc_version(cuda_home: Optional[str]) -> Optional[str]:
+    """The release ("13.0") of CUDA_HOME/bin/nvcc, or None where it is missing or does not run."""
+    if not cuda_home:
+        return None
+    nvcc = os.path.join(cuda_home, "bin", "nvcc")
+    try:
+        output = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    match = re.search(r"release (\d+\.\d+)", output)
+    return match.group(1) if match else None
+
+
+def cuda_plan(forced: Optional[str], torch_cuda: Optional[str], cuda_home: Optional[str],
+              nvcc: Optional[str]) -> tuple[bool, str]:
+    """Whether to build the CUDA kernels, and why, from SOFTSIGN_EXT_CUDA (`forced`),
+    torch.version.cuda, CUDA_HOME and nvcc's release. Raises where SOFTSIGN_EXT_CUDA=1
+    asks for what cannot be built."""
     if forced not in (None, "", "0", "1"):
         raise RuntimeError(f"SOFTSIGN_EXT_CUDA must be 0 or 1, not {forced!r}")
-    return possible
+    if forced == "0":
+        return False, "SOFTSIGN_EXT_CUDA=0: building the CPU kernels only"
+    if torch_cuda is None:
+        reason = "this torch is CPU-only"
+    elif cuda_home is None:
+        reason = "no CUDA toolkit was found (set CUDA_HOME to one whose bin/ holds nvcc)"
+    elif nvcc is None:
+        reason = f"CUDA_HOME={cuda_home} has no working bin/nvcc (a driver- or runtime-only install?)"
+    elif nvcc.split(".")[0] != torch_cuda.split(".")[0]:
+        reason = f"nvcc {nvcc} cannot build for this torch, which was built with CUDA {torch_cuda}"
+    else:
+        return True, f"nvcc {nvcc}, torch built with CUDA {torch_cuda}"
+    if forced == "1":
+        raise RuntimeError(f"SOFTSIGN_EXT_CUDA=1, but {reason}")
+    return False, f"{reason}: building the CPU kernels only (SOFTSIGN_EXT_CUDA=1 makes this an error)"
+
+
+def cuda_arch_list() -> str:
+    """TORCH_CUDA_ARCH_LIST as set, else the visible GPUs', else DEFAULT_CUDA_ARCH_LIST."""
+    if os.environ.get("TORCH_CUDA_ARCH_LIST"):
+        return os.environ["TORCH_CUDA_ARCH_LIST"]
+    if torch.cuda.is_available():
+        capabilities = {torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())}
+        return ";".join(f"{major}.{minor}" for major, minor in sorted(capabilities))
+    return DEFAULT_CUDA_ARCH_LIST
+
+
+def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str]) -> None:
+    """What this build is, for softsign_ext.build_info and the torch check at import."""
+    with open(path, "w") as f:
+        f.write(
+            "# Written by setup.py when softsign_ext._C was built; not tracked by git.\n"
+            f"TORCH_VERSION = {torch.__version__!r}\n"
+            f"CUDA_VERSION = {cuda_version!r}\n"
+            f"CUDA_ARCH_LIST = {arch_list!r}\n"
+        )
 
 
 def extension():
@@ -91,17 +149,17 @@ def extension():
         # which makes small calls cheaper than through torch.ops. The wheel is tied
         # to one CPython and one torch version anyway, as torch is.
     )
-    if not build_cuda():
-        print("softsign_ext: building the CPU kernels only")
+    nvcc = nvcc_version(CUDA_HOME)
+    with_cuda, why = cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME, nvcc)
+    print(f"softsign_ext: {why}")
+    if not with_cuda:
+        write_build_info(BUILD_INFO, None, None)
         return CppExtension(
             sources=sources, extra_compile_args=compile_args, extra_link_args=link_args, **common
         )
-    if not os.environ.get("TORCH_CUDA_ARCH_LIST") and not torch.cuda.is_available():
-        os.environ["TORCH_CUDA_ARCH_LIST"] = DEFAULT_CUDA_ARCH_LIST
-    print(
-        "softsign_ext: building the CPU and CUDA kernels for "
-        + os.environ.get("TORCH_CUDA_ARCH_LIST", "the visible GPUs")
-    )
+    os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
+    print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
+    write_build_info(BUILD_INFO, nvcc, arch_list)
     compile_args["nvcc"] = ["-O3"]
     return CUDAExtension(
         sources=sources + sorted(glob.glob("csrc/*.cu")),
@@ -111,8 +169,9 @@ def extension():
     )
 
 
-setup(
-    packages=["softsign_ext"],
-    ext_modules=[extension()],
-    cmdclass={"build_ext": BuildExtension},
-)
+if __name__ == "__main__":  # setuptools runs this file as __main__; the tests import it
+    setup(
+        packages=["softsign_ext", "softsign_ext.bench"],
+        ext_modules=[extension()],
+        cmdclass={"build_ext": BuildExtension},
+    )

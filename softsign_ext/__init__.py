@@ -15,6 +15,21 @@ from . import _library  # noqa: E402
 
 _C = _library.load()
 
+from . import _build_info  # noqa: E402  (written by setup.py; load() checked it exists)
+
+# What this install was built with: the torch it was compiled against, the CUDA toolkit
+# (None for a CPU-only build) and the GPU architectures it holds code for.
+build_info = {
+    "torch": _build_info.TORCH_VERSION,
+    "cuda": _build_info.CUDA_VERSION,
+    "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
+}
+
+
+def cuda_built() -> bool:
+    """Whether this build holds the CUDA kernels (else only CPU tensors are supported)."""
+    return build_info["cuda"] is not None
+
 # The dtypes the kernels are compiled for (float32, float64, float16, bfloat16), from
 # the one list in csrc/softsign.h.
 SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())
@@ -24,7 +39,7 @@ from .modules import ModelNew, Softsign, replace_softsign  # noqa: E402
 from .ops import softsign, softsign_, softsign_backward  # noqa: E402
 
 __all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
-           "SUPPORTED_DTYPES", "inductor"]
+           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built"]
 
 inductor._install()
 

@@ -1,7 +1,11 @@
-"""How softsign_ext was built and loads: the compiled library, the CUDA kernels, the
-supported dtypes."""
+"""How softsign_ext was built and loads: the build's decisions (setup.py), the compiled
+library, the CUDA kernels, the torch it was built against, the supported dtypes."""
 
+import importlib.util
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +13,17 @@ from torch.utils.cpp_extension import CUDA_HOME
 
 import softsign_ext
 from softsign_ext import _library
+
+SETUP_PY = Path(__file__).parents[1] / "setup.py"
+
+
+@pytest.fixture(scope="module")
+def setup_py():
+    """setup.py as a module: its decisions without running setup()."""
+    spec = importlib.util.spec_from_file_location("softsign_ext_setup", SETUP_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_missing_library_says_how_to_build():
@@ -18,12 +33,70 @@ def test_missing_library_says_how_to_build():
     assert isinstance(info.value.__cause__, ImportError)
 
 
-def test_cuda_kernels_are_built_when_possible():
+def test_another_torch_is_refused_before_loading():
+    with pytest.raises(ImportError, match=r"built against torch 2\.10\.0, but torch 2\.11\.0 is importing it"):
+        _library.check_torch_version("2.10.0", "2.11.0")
+    with pytest.raises(ImportError, match="(?s)has not been built.*--no-build-isolation"):
+        _library.check_torch_version(None, "2.11.0")
+
+
+def test_build_info_describes_this_build(setup_py):
+    assert softsign_ext.build_info["torch"] == torch.__version__
+    has_cuda_kernels = torch._C._dispatch_has_kernel_for_dispatch_key("softsign_ext::softsign", "CUDA")
+    assert softsign_ext.cuda_built() == has_cuda_kernels
+    assert (softsign_ext.build_info["cuda_arch_list"] is not None) == has_cuda_kernels
+
+
+def test_cuda_kernels_are_built_when_possible(setup_py):
     """CI has nvcc and a CUDA torch but no GPU: the CUDA kernels must still be compiled in."""
-    if torch.version.cuda is None or CUDA_HOME is None or os.environ.get("SOFTSIGN_EXT_CUDA") == "0":
-        pytest.skip("this torch/toolkit cannot build CUDA kernels, or SOFTSIGN_EXT_CUDA=0")
+    wanted, _ = setup_py.cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME,
+                                   setup_py.nvcc_version(CUDA_HOME))
     for op in ("softsign", "softsign_backward"):
-        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"softsign_ext::{op}", "CUDA")
+        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"softsign_ext::{op}", "CUDA") == wanted
+
+
+@pytest.mark.parametrize(
+    "forced,torch_cuda,cuda_home,nvcc,builds,reason",
+    [
+        (None, "13.0", "/cuda", "13.0", True, "nvcc 13.0, torch built with CUDA 13.0"),
+        ("", "12.8", "/cuda", "12.4", True, "nvcc 12.4"),
+        ("0", "13.0", "/cuda", "13.0", False, "SOFTSIGN_EXT_CUDA=0"),
+        (None, None, "/cuda", "13.0", False, "this torch is CPU-only"),
+        (None, "13.0", None, None, False, "no CUDA toolkit was found"),
+        (None, "13.0", "/usr/local/cuda", None, False, "CUDA_HOME=/usr/local/cuda has no working bin/nvcc"),
+        (None, "12.8", "/cuda", "13.0", False, "nvcc 13.0 cannot build for this torch, which was built with CUDA 12.8"),
+    ],
+)
+def test_cuda_plan(setup_py, forced, torch_cuda, cuda_home, nvcc, builds, reason):
+    plan, why = setup_py.cuda_plan(forced, torch_cuda, cuda_home, nvcc)
+    assert plan == builds and reason in why
+    if not builds and forced != "0":
+        assert "building the CPU kernels only (SOFTSIGN_EXT_CUDA=1 makes this an error)" in why
+        with pytest.raises(RuntimeError, match=f"SOFTSIGN_EXT_CUDA=1, but {reason}"):
+            setup_py.cuda_plan("1", torch_cuda, cuda_home, nvcc)
+
+
+def test_cuda_plan_refuses_other_values(setup_py):
+    with pytest.raises(RuntimeError, match="SOFTSIGN_EXT_CUDA must be 0 or 1, not 'yes'"):
+        setup_py.cuda_plan("yes", "13.0", "/cuda", "13.0")
+
+
+def test_nvcc_version(setup_py, tmp_path):
+    assert setup_py.nvcc_version(None) is None
+    assert setup_py.nvcc_version(str(tmp_path)) is None  # a CUDA_HOME without bin/nvcc
+    nvcc = tmp_path / "bin" / "nvcc"
+    nvcc.parent.mkdir()
+    nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 12.4, V12.4.131'\n")
+    nvcc.chmod(0o755)
+    assert setup_py.nvcc_version(str(tmp_path)) == "12.4"
+
+
+def test_build_without_torch_says_to_disable_build_isolation():
+    """What pip's isolated build environment (no torch in it) shows."""
+    code = f"import sys; sys.modules['torch'] = None; exec(open({str(SETUP_PY)!r}).read())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "pip install --no-build-isolation" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_supported_dtypes_come_from_the_compiled_kernels():
