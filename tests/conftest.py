@@ -1,17 +1,36 @@
 import os
 import sys
 import zlib
+from collections import Counter
 
 import pytest
 import torch
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run-large", action="store_true",
+        help="also run the tests marked large (tensors of > 2**31 elements: about 10 GB of memory)",
+    )
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "large: needs several GiB of memory (tensors of > 2**31 elements)")
+    config.addinivalue_line("markers", "large: needs several GiB of memory (tensors of > 2**31 elements); "
+                                       "runs only with --run-large")
     # The GPU check script sets this so that a missing GPU fails the run
     # instead of quietly skipping every CUDA test.
     if os.environ.get("SOFTSIGN_EXT_REQUIRE_CUDA") == "1" and not torch.cuda.is_available():
         raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_CUDA=1 but torch sees no CUDA GPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Large tests are opt-in, so that the default run fits a small machine."""
+    if config.getoption("--run-large"):
+        return
+    skip = pytest.mark.skip(reason="needs about 10 GB of memory: run with --run-large")
+    for item in items:
+        if "large" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +40,13 @@ def fresh_random_inputs(request):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Reports how many fuzz cases ran (tests/test_fuzz.py), all parametrizations together."""
+    """One line per reason a test skipped, and how many fuzz cases ran (tests/test_fuzz.py)."""
+    reasons = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"skipped {count}: {reason}")
     fuzz = sys.modules.get("test_fuzz")
     if fuzz is not None and fuzz.cases_run:
         counts = ", ".join(f"{name}: {n}" for name, n in fuzz.cases_run.items())
