@@ -75,7 +75,8 @@ PyObject* supported_dtypes(PyObject* /*module*/, PyObject* /*unused*/) {
     return nullptr;
   }
   for (size_t i = 0; i < std::size(kSupportedDtypes); ++i) {
-    const std::string name = c10::getDtypeNames(kSupportedDtypes[i]).first;
+    // (A std::string in some torch releases, a std::string_view in others.)
+    const std::string name(c10::getDtypeNames(kSupportedDtypes[i]).first);
     PyObject* item = PyUnicode_FromString(name.c_str());
     if (item == nullptr) {
       Py_DECREF(names);

@@ -122,7 +122,7 @@ def test_fx_symbolic_trace_records_the_operator(inplace):
     assert_same_values(graph_module(x.clone()), softsign_reference(x))
 
 
-@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")  # deprecated in torch 2.11, still used
+@pytest.mark.filterwarnings("ignore:`torch.jit")  # deprecated since torch 2.11 (a FutureWarning later), still used
 def test_jit_trace_records_the_operator():
     x = random_input((33,), torch.float32)
     traced = torch.jit.trace(softsign_ext.ModelNew(), x)
