@@ -30,6 +30,7 @@ except ModuleNotFoundError:
         "    pip install torch && pip install --no-build-isolation .\n"
         "(--no-build-isolation: build against your installed torch, not a fresh download.)"
     ) from None
+import setuptools
 from setuptools import setup
 from torch.utils.cpp_extension import (
     CUDA_HOME,
@@ -169,9 +170,18 @@ def extension():
     )
 
 
+def torch_requirement() -> str:
+    """The torch release this build runs with (its local label, e.g. +cu130, left out)."""
+    return f"torch=={torch.__version__.split('+')[0]}"
+
+
 if __name__ == "__main__":  # setuptools runs this file as __main__; the tests import it
+    if tuple(int(part) for part in setuptools.__version__.split(".")[:2]) < (77, 0):
+        raise SystemExit(f"softsign_ext needs setuptools 77 or newer to build (this is {setuptools.__version__}): "
+                         "pip install -U 'setuptools>=77'")
     setup(
         packages=["softsign_ext", "softsign_ext.bench"],
+        install_requires=[torch_requirement()],
         ext_modules=[extension()],
         cmdclass={"build_ext": BuildExtension},
     )
