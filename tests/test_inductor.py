@@ -11,7 +11,14 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
-from _helpers import DEVICES, FLOAT_DTYPES, assert_same_values, random_input, softsign_grad_reference
+from _helpers import (
+    DEVICES,
+    FLOAT_DTYPES,
+    assert_same_values,
+    random_input,
+    softsign_grad_reference,
+    softsign_reference,
+)
 from torch._dynamo.utils import counters
 from torch._inductor.utils import fresh_cache, run_and_get_code
 from torch.func import vjp
@@ -179,8 +186,14 @@ def _compiled(fn, *args):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_compiled_forward_equals_compiled_f_softsign(dtype, device):
+    """At the dtype's tolerance of the float64 reference and of compiled F.softsign, and bit
+    for bit in float32 and float64. (In half types torch 2.10's compiled F.softsign rounds
+    an intermediate to the half type: 1 ulp off, where softsign_ext rounds once.)"""
     x = random_input((4099,), dtype, device)  # special values included
-    assert_same_values(_compiled(softsign_ext.softsign, x), _compiled(F.softsign, x), rtol=0, atol=0)
+    ours, theirs = _compiled(softsign_ext.softsign, x), _compiled(F.softsign, x)
+    assert_same_values(ours, softsign_reference(x))
+    exact = dict(rtol=0, atol=0) if dtype in (torch.float32, torch.float64) else {}
+    assert_same_values(ours, theirs, **exact)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -195,12 +208,16 @@ def test_compiled_backward_equals_compiled_f_softsign(dtype, device):
         torch.compile(act, fullgraph=True)(leaf).backward(grad)
         grads[name] = leaf.grad
     # At +-inf softsign_ext's gradient is its limit 0 (as in eager); F.softsign's is
-    # nan (inf / inf). Everywhere else the two agree at the dtype's tolerance (the sign of
-    # a zero gradient is the formula's: F.softsign's subtracts two equal terms).
+    # nan (inf / inf).
     infinite = x.isinf()
     assert torch.equal(grads["ours"][infinite].abs(), torch.zeros_like(grads["ours"][infinite]))
-    torch.testing.assert_close(grads["ours"][~infinite], grads["theirs"][~infinite], equal_nan=True)
     assert_same_values(grads["ours"], softsign_grad_reference(grad, x))
+    if dtype in (torch.float32, torch.float64):
+        # Elsewhere the two agree at the dtype's tolerance (the sign of a zero gradient is
+        # the formula's: F.softsign's subtracts two equal terms). Not in half types: torch
+        # 2.10's compiled F.softsign rounds its gradient's intermediates there (up to 24%
+        # off in bfloat16), while softsign_ext's stays at the reference's tolerance.
+        torch.testing.assert_close(grads["ours"][~infinite], grads["theirs"][~infinite], equal_nan=True)
 
 
 @pytest.mark.parametrize("device", DEVICES)
