@@ -39,9 +39,16 @@ from torch.utils.cpp_extension import (
     CUDAExtension,
 )
 
-# sm_89 is the RTX 4090 the KernelBench problem targets, sm_90 the H100; the
-# PTX lets newer GPUs JIT-compile the sm_90 code.
-DEFAULT_CUDA_ARCH_LIST = "8.9;9.0+PTX"
+# Machine code for the GPUs users run, when no GPU is visible at build time:
+# sm_80 (A100; its code also runs on sm_87 Orin), sm_86 (RTX 30xx, A10, A40;
+# also sm_88), sm_89 (RTX 40xx, L4, L40; the KernelBench problem's RTX 4090),
+# sm_90 (H100, H200), sm_100 (B200; also sm_103 B300) and sm_120 (RTX 50xx,
+# RTX PRO 6000; also sm_121), the Blackwell parts CUDA 13 builds for, and PTX
+# of the newest for GPUs after it. (CUDA 13 builds nothing older than sm_75.)
+DEFAULT_CUDA_ARCH_LIST = "8.0;8.6;8.9;9.0;10.0;12.0+PTX"
+# The torch releases this code is tested with (.ci/torch_version_check): older ones lack
+# APIs it uses (torch 2.7 fails), newer ones build with a warning.
+OLDEST_TORCH, NEWEST_TORCH = (2, 8), (2, 15)
 BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
@@ -68,6 +75,17 @@ def check_shared_libstdcxx() -> None:
             "statically into the extension, which then crashes inside torch's process. "
             "Build with a compiler that links it dynamically, e.g. CXX=/usr/bin/g++ CC=/usr/bin/gcc."
         )
+
+
+def torch_version_note(version: str) -> Optional[str]:
+    """Raises for a torch older than OLDEST_TORCH; a warning for one newer than NEWEST_TORCH."""
+    release = tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+    supported = f"{OLDEST_TORCH[0]}.{OLDEST_TORCH[1]} to {NEWEST_TORCH[0]}.{NEWEST_TORCH[1]}"
+    if release < OLDEST_TORCH:
+        raise RuntimeError(f"softsign_ext needs torch {supported}; this is torch {version}: pip install -U torch")
+    if release > NEWEST_TORCH:
+        return f"warning: torch {version} is newer than the releases softsign_ext is tested with ({supported})"
+    return None
 
 
 def nvcc_version(cuda_home: Optional[str]) -> Optional[str]:
@@ -117,18 +135,23 @@ def cuda_arch_list() -> str:
     return DEFAULT_CUDA_ARCH_LIST
 
 
-def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str]) -> None:
-    """What this build is, for softsign_ext.build_info and the torch check at import."""
+def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str) -> None:
+    """What this build is, for softsign_ext.build_info, the torch check at import and the
+    error a CPU-only build gives CUDA tensors."""
     with open(path, "w") as f:
         f.write(
             "# Written by setup.py when softsign_ext._C was built; not tracked by git.\n"
             f"TORCH_VERSION = {torch.__version__!r}\n"
             f"CUDA_VERSION = {cuda_version!r}\n"
             f"CUDA_ARCH_LIST = {arch_list!r}\n"
+            f"CUDA_PLAN = {cuda_plan!r}\n"
         )
 
 
 def extension():
+    note = torch_version_note(torch.__version__)
+    if note:
+        print(f"softsign_ext: {note}")
     check_shared_libstdcxx()
     sources = sorted(glob.glob("csrc/*.cpp"))
     # No fast math anywhere: IEEE division and no flush-to-zero keep special
@@ -154,13 +177,13 @@ def extension():
     with_cuda, why = cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME, nvcc)
     print(f"softsign_ext: {why}")
     if not with_cuda:
-        write_build_info(BUILD_INFO, None, None)
+        write_build_info(BUILD_INFO, None, None, why)
         return CppExtension(
             sources=sources, extra_compile_args=compile_args, extra_link_args=link_args, **common
         )
     os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
     print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
-    write_build_info(BUILD_INFO, nvcc, arch_list)
+    write_build_info(BUILD_INFO, nvcc, arch_list, why)
     compile_args["nvcc"] = ["-O3"]
     return CUDAExtension(
         sources=sources + sorted(glob.glob("csrc/*.cu")),

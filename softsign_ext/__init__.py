@@ -30,6 +30,10 @@ def cuda_built() -> bool:
     """Whether this build holds the CUDA kernels (else only CPU tensors are supported)."""
     return build_info["cuda"] is not None
 
+
+if not cuda_built():
+    _refusal = _library.refuse_cuda_tensors(_build_info.CUDA_PLAN)
+
 # The dtypes the kernels are compiled for (float32, float64, float16, bfloat16), from
 # the one list in csrc/softsign.h.
 SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())

@@ -26,6 +26,23 @@ def check_torch_version(built_against: Optional[str], running: str) -> None:
                           "it; a C++ extension only works with the torch it was compiled against. " + _HOW_TO_BUILD)
 
 
+def refuse_cuda_tensors(reason: str) -> torch.library.Library:
+    """For a build without the CUDA kernels: CUDA tensors get an error that says so and how
+    to build them, instead of the dispatcher's "could not run ... 'CUDA' backend". Returns
+    the registration, which lives as long as it is referenced."""
+    message = (f"softsign_ext was built without its CUDA kernels ({reason}), so it cannot take CUDA tensors. "
+               "Rebuild where torch has CUDA and a CUDA toolkit of the same major version is installed "
+               "(SOFTSIGN_EXT_CUDA=1 makes the build fail instead of leaving them out): " + _HOW_TO_BUILD)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    library = torch.library.Library("softsign_ext", "IMPL")
+    for name in ("softsign", "softsign.out", "softsign_", "softsign_backward"):
+        library.impl(name, refuse, "CUDA")
+    return library
+
+
 def load(name: str = "softsign_ext._C", build_info: str = "softsign_ext._build_info") -> ModuleType:
     """Imports the extension module ``name`` once ``build_info`` says it was built against this
     torch; raises ImportError saying how to build it otherwise."""

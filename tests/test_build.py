@@ -3,6 +3,8 @@ library, the CUDA kernels, the torch it was built against, the supported dtypes.
 
 import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,13 @@ def setup_py():
     return module
 
 
+def _compiled_cuda_kernel(op: str) -> bool:
+    """Whether the operator's CUDA kernel is one compiled from csrc/*.cu (a CPU-only build
+    registers a Python kernel there that only raises)."""
+    dump = torch._C._dispatch_dump(f"softsign_ext::{op}")
+    return re.search(r"^CUDA: registered at \S+\.cu:\d+", dump, re.MULTILINE) is not None
+
+
 def test_missing_library_says_how_to_build():
     with pytest.raises(ImportError, match="pip install --no-build-isolation") as info:
         _library.load("softsign_ext._not_built")
@@ -42,7 +51,7 @@ def test_another_torch_is_refused_before_loading():
 
 def test_build_info_describes_this_build(setup_py):
     assert softsign_ext.build_info["torch"] == torch.__version__
-    has_cuda_kernels = torch._C._dispatch_has_kernel_for_dispatch_key("softsign_ext::softsign", "CUDA")
+    has_cuda_kernels = _compiled_cuda_kernel("softsign")
     assert softsign_ext.cuda_built() == has_cuda_kernels
     assert (softsign_ext.build_info["cuda_arch_list"] is not None) == has_cuda_kernels
 
@@ -52,7 +61,7 @@ def test_cuda_kernels_are_built_when_possible(setup_py):
     wanted, _ = setup_py.cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME,
                                    setup_py.nvcc_version(CUDA_HOME))
     for op in ("softsign", "softsign_backward"):
-        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"softsign_ext::{op}", "CUDA") == wanted
+        assert _compiled_cuda_kernel(op) == wanted
 
 
 @pytest.mark.parametrize(
@@ -103,3 +112,53 @@ def test_supported_dtypes_come_from_the_compiled_kernels():
     assert softsign_ext.SUPPORTED_DTYPES == (torch.float32, torch.float64, torch.float16, torch.bfloat16)
     for dtype in softsign_ext.SUPPORTED_DTYPES:  # each one has a kernel
         assert torch.equal(softsign_ext.softsign(torch.ones(3, dtype=dtype)), torch.full((3,), 0.5, dtype=dtype))
+
+
+def _architectures(arch_list: str) -> tuple[set[str], set[str]]:
+    """TORCH_CUDA_ARCH_LIST ("8.0;9.0+PTX") as the sm_ numbers of its machine code and PTX."""
+    machine, ptx = set(), set()
+    for entry in arch_list.replace(" ", ";").split(";"):
+        number = entry.removesuffix("+PTX").replace(".", "")
+        machine.add(number)
+        if entry.endswith("+PTX"):
+            ptx.add(number)
+    return machine, ptx
+
+
+def _cuobjdump():
+    """The CUDA toolkit's cuobjdump, else the one Triton ships (a toolkit may lack it)."""
+    candidates = [os.path.join(CUDA_HOME, "bin", "cuobjdump")] if CUDA_HOME else []
+    candidates.append(shutil.which("cuobjdump"))
+    triton = importlib.util.find_spec("triton")
+    if triton is not None:
+        candidates += [os.path.join(folder, "backends", "nvidia", "bin", "cuobjdump")
+                       for folder in triton.submodule_search_locations]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+@pytest.mark.skipif(not softsign_ext.cuda_built(), reason="a CPU-only build")
+@pytest.mark.skipif(_cuobjdump() is None, reason="no cuobjdump (CUDA toolkit or Triton)")
+def test_library_holds_code_for_the_recorded_architectures():
+    cuobjdump = _cuobjdump()
+    library = softsign_ext._C.__file__
+    elf = subprocess.run([cuobjdump, "--list-elf", library], capture_output=True, text=True, check=True).stdout
+    ptx = subprocess.run([cuobjdump, "--list-ptx", library], capture_output=True, text=True, check=True).stdout
+    machine, with_ptx = _architectures(softsign_ext.build_info["cuda_arch_list"])
+    assert set(re.findall(r"\.sm_(\d+)\.cubin", elf)) == machine
+    assert set(re.findall(r"\.sm_(\d+)\.ptx", ptx)) == with_ptx
+
+
+@pytest.mark.skipif(softsign_ext.cuda_built(), reason="a build with the CUDA kernels")
+def test_cpu_only_build_tells_cuda_tensors_why():
+    """The CUDA kernel a CPU-only build registers, called directly (no GPU needed)."""
+    cuda = torch._C.DispatchKeySet(torch._C.DispatchKey.CUDA)
+    with pytest.raises(RuntimeError, match="(?s)built without its CUDA kernels.*--no-build-isolation"):
+        torch.ops.softsign_ext.softsign.default.redispatch(cuda, torch.ones(3))
+
+
+def test_supported_torch_range(setup_py):
+    assert setup_py.torch_version_note("2.8.0+cu128") is None
+    assert setup_py.torch_version_note("2.15.0") is None
+    assert "newer than the releases softsign_ext is tested with (2.8 to 2.15)" in setup_py.torch_version_note("2.16.0")
+    with pytest.raises(RuntimeError, match=r"needs torch 2\.8 to 2\.15; this is torch 2\.7\.1"):
+        setup_py.torch_version_note("2.7.1+cu126")
