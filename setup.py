@@ -77,9 +77,14 @@ def check_shared_libstdcxx() -> None:
         )
 
 
+def major_minor(version: str) -> tuple[int, int]:
+    """(2, 11) of "2.11.0+cu130"."""
+    return tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+
+
 def torch_version_note(version: str) -> Optional[str]:
     """Raises for a torch older than OLDEST_TORCH; a warning for one newer than NEWEST_TORCH."""
-    release = tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+    release = major_minor(version)
     supported = f"{OLDEST_TORCH[0]}.{OLDEST_TORCH[1]} to {NEWEST_TORCH[0]}.{NEWEST_TORCH[1]}"
     if release < OLDEST_TORCH:
         raise RuntimeError(f"softsign_ext needs torch {supported}; this is torch {version}: pip install -U torch")
@@ -199,7 +204,7 @@ def torch_requirement() -> str:
 
 
 if __name__ == "__main__":  # setuptools runs this file as __main__; the tests import it
-    if tuple(int(part) for part in setuptools.__version__.split(".")[:2]) < (77, 0):
+    if major_minor(setuptools.__version__) < (77, 0):
         raise SystemExit(f"softsign_ext needs setuptools 77 or newer to build (this is {setuptools.__version__}): "
                          "pip install -U 'setuptools>=77'")
     setup(

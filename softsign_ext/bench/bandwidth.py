@@ -10,7 +10,7 @@ import torch
 from .cases import DTYPES, TENSORS_MOVED, Case, device_name, make_input
 from .impls import check, fresh_compile, make_call
 from .records import Record
-from .timing import median_and_mean, peak_extra_bytes, time_calls
+from .timing import peak_extra_bytes, time_calls
 
 
 def jobs(case: Case, impls: list[str]) -> list[tuple[str, str]]:
@@ -21,22 +21,11 @@ def jobs(case: Case, impls: list[str]) -> list[tuple[str, str]]:
 
 def _record(case: Case, impl: str, direction: str, x: torch.Tensor, samples: list[float],
             peak: Optional[int], device: torch.device, timing: str) -> Record:
-    median, mean = median_and_mean(samples)
-    return Record(
-        kind="bandwidth",
-        impl=impl,
-        direction=direction,
-        dtype=case.dtype,
-        shape=list(case.shape),
-        median_ms=median,
-        mean_ms=mean,
-        gbps=TENSORS_MOVED[direction] * x.numel() * x.element_size() / (median * 1e-3) / 1e9,
-        pct_of_copy=None,
-        peak_extra_bytes=peak,
-        device=device_name(device),
-        timing=timing,
-        layout=case.layout,
-    )
+    record = Record.from_samples(samples, kind="bandwidth", impl=impl, direction=direction, dtype=case.dtype,
+                                 shape=list(case.shape), peak_extra_bytes=peak, device=device_name(device),
+                                 timing=timing, layout=case.layout)
+    record.gbps = TENSORS_MOVED[direction] * x.numel() * x.element_size() / (record.median_ms * 1e-3) / 1e9
+    return record
 
 
 def measure_case(case: Case, impls: list[str], device: torch.device, progress, timing: str) -> list[Record]:

@@ -11,7 +11,11 @@ import torch
 import softsign_ext
 
 KERNELBENCH_SHAPE = (4096, 393216)
-DTYPES = {str(dtype).removeprefix("torch."): dtype for dtype in softsign_ext.SUPPORTED_DTYPES}
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+DTYPES = {dtype_name(dtype): dtype for dtype in softsign_ext.SUPPORTED_DTYPES}
 DIRECTIONS = ("forward", "backward", "fwd+bwd")
 LAYOUTS = ("contiguous", "channels_last", "transposed", "misaligned", "row_slice", "strided")
 # Tensors of the input's size each direction reads plus writes once.

@@ -14,8 +14,9 @@ from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_MODES, GRAPHS, gr
 from .impls import IMPLS
 from .kernelbench import KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
-from .report import TIMING_WORDS, format_table, plot
+from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
+from .timing import TIMINGS
 
 DESCRIPTION = """\
 Benchmarks softsign_ext against what users would pick instead, side by side.
@@ -130,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep", type=parse_powers, default=None,
                         help=f"sizes of the 1-D sweep as powers of two, start:stop:step or a list ({_default('sweep')}); "
                              "'' for none")
-    parser.add_argument("--timing", choices=list(TIMING_WORDS), default=None,
-                        help="; ".join(f"{name}: {words}" for name, words in TIMING_WORDS.items())
+    parser.add_argument("--timing", choices=list(TIMINGS), default=None,
+                        help="; ".join(f"{name}: {words}" for name, words in TIMINGS.items())
                              + f" ({_default('timing')}; a CPU has only wall)")
     parser.add_argument("--no-small-calls", action="store_true",
                         help="skip the small-call table (host overhead per call at "
@@ -166,7 +167,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     timing = args.timing or defaults["timing"]
     if device.type != "cuda" and timing != "wall":
         parser.error(f"--timing {timing} needs a CUDA device; a CPU is timed by the wall clock")
-    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMING_WORDS[timing]}")
+    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
 
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE

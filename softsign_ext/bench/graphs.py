@@ -11,9 +11,9 @@ from torch import nn
 
 import softsign_ext
 
-from .cases import device_name, format_shape
+from .cases import device_name, dtype_name, format_shape
 from .records import Record
-from .timing import median_and_mean, time_calls
+from .timing import time_calls
 
 GRAPH_MODES = ("eager", "compile", "max-autotune")
 ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": softsign_ext.Softsign}
@@ -126,7 +126,7 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
             for mode in modes:
                 torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
                 for direction in GRAPH_DIRECTIONS:
-                    label = f"{name} {format_shape((rows, width))} {str(dtype).removeprefix('torch.')} {mode} {direction}"
+                    label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
                     progress.set_postfix_str(label)
                     calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()}
                     theirs = [t.clone() for t in calls["nn.Softsign"]()]
@@ -139,15 +139,13 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
                     del ours, theirs
                     for timing in timings:
                         samples = time_calls(calls, device, timing)
-                        medians = {impl: median_and_mean(times) for impl, times in samples.items()}
-                        for impl, (median, mean) in medians.items():
-                            extra = {"graph": name, "mode": mode}
-                            if impl == "softsign_ext":
-                                extra["vs_nn_softsign"] = median / medians["nn.Softsign"][0]
-                            records.append(Record(
-                                kind="graph", impl=impl, direction=direction, dtype=str(dtype).removeprefix("torch."),
-                                shape=[rows, width], median_ms=median, mean_ms=mean, gbps=None, pct_of_copy=None,
-                                peak_extra_bytes=None, device=device_name(device), timing=timing, extra=extra))
+                        timed = {impl: Record.from_samples(
+                            times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype),
+                            shape=[rows, width], device=device_name(device), timing=timing,
+                            extra={"graph": name, "mode": mode}) for impl, times in samples.items()}
+                        ours = timed["softsign_ext"]
+                        ours.extra["vs_nn_softsign"] = ours.median_ms / timed["nn.Softsign"].median_ms
+                        records += timed.values()
                     progress.update()
     return records
 

@@ -13,7 +13,7 @@ from softsign_ext.reference import KernelBenchModel
 
 from .cases import KERNELBENCH_SHAPE, device_name, fits, format_shape
 from .records import Record
-from .timing import median_and_mean, time_calls
+from .timing import time_calls
 
 KERNELBENCH_TRIALS = 100
 KERNELBENCH_TOLERANCE = dict(atol=1e-4, rtol=1e-4)
@@ -50,13 +50,11 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
     samples = time_calls(calls, device, timing, rounds=trials, before_each=flush)
     records = []
     for name, times in samples.items():
-        median, mean = median_and_mean(times)
-        records.append(
-            Record(kind="kernelbench", impl=name, direction="forward", dtype="float32", shape=list(shape),
-                   median_ms=median, mean_ms=mean, gbps=2 * x.numel() * 4 / (mean * 1e-3) / 1e9, pct_of_copy=None,
-                   peak_extra_bytes=None, device=device_name(device), timing=timing,
-                   extra={"std_ms": statistics.pstdev(times), "trials": trials})
-        )
+        record = Record.from_samples(times, kind="kernelbench", impl=name, direction="forward", dtype="float32",
+                                     shape=list(shape), device=device_name(device), timing=timing,
+                                     extra={"std_ms": statistics.pstdev(times), "trials": trials})
+        record.gbps = 2 * x.numel() * 4 / (record.mean_ms * 1e-3) / 1e9  # KernelBench's statistic, the mean
+        records.append(record)
     for r in records:
         # KernelBench's speedup: the mean time of the reference over this one's.
         r.extra["speedup_vs_reference"] = records[0].mean_ms / r.mean_ms

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
@@ -25,11 +26,11 @@ class Record:
     shape: list[int]
     median_ms: float
     mean_ms: float
-    gbps: Optional[float]
-    pct_of_copy: Optional[float]
-    peak_extra_bytes: Optional[int]
     device: str
-    timing: str  # see timing.TIMINGS
+    timing: str  # a key of timing.TIMINGS
+    gbps: Optional[float] = None
+    pct_of_copy: Optional[float] = None
+    peak_extra_bytes: Optional[int] = None
     layout: str = "contiguous"
     torch_version: str = torch.__version__
     extra: dict = field(default_factory=dict)
@@ -37,6 +38,11 @@ class Record:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown record kind {self.kind!r}; one of {KINDS}")
+
+    @classmethod
+    def from_samples(cls, samples: list[float], **fields) -> "Record":
+        """A record of the median and mean of `samples` (ms per call) and the other fields."""
+        return cls(median_ms=statistics.median(samples), mean_ms=statistics.fmean(samples), **fields)
 
 
 def write_json(records: list[Record], path: str) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 from .cases import DTYPES, format_shape
 from .impls import IMPLS
 from .records import Record
+from .timing import TIMINGS
 
-TIMING_WORDS = {
-    "device": "device time (CUDA events, the host's launch path hidden)",
-    "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
-    "wall": "wall-clock time (host clock, device synchronized)",
-}
 PCT_OF_COPY_NOTE = (
     "% copy: GB/s (each tensor read or written once) over x.clone()'s at the same size in the same run. "
     "A backward moves three tensors to a copy's two, so it can pass 100; on a CPU each forward also "
@@ -19,7 +15,7 @@ PCT_OF_COPY_NOTE = (
 
 
 def _bandwidth_table(title: str, rows: list[Record]) -> list[str]:
-    lines = [f"\n{title}: median of {TIMING_WORDS[rows[0].timing]}"]
+    lines = [f"\n{title}: median of {TIMINGS[rows[0].timing]}"]
     lines.append(
         f"  {'direction':<10}{'impl':<14}{'median ms':>11}{'GB/s':>8}{'% copy':>8}{'vs eager':>10}{'vs compile':>12}"
         f"{'peak MiB':>10}"
@@ -34,7 +30,7 @@ def _bandwidth_table(title: str, rows: list[Record]) -> list[str]:
 
 
 def _small_call_table(title: str, rows: list[Record]) -> list[str]:
-    lines = [f"\nsmall calls, {title}: {TIMING_WORDS['wall']} per call, "
+    lines = [f"\nsmall calls, {title}: {TIMINGS['wall']} per call, "
              f"{rows[0].extra['calls_per_round']} back to back, median of {rows[0].extra['rounds']} rounds"]
     lines.append(f"  {'impl':<16}{'us/call':>10}")
     lines += [f"  {r.impl:<16}{r.median_ms * 1e3:>10.2f}" for r in rows]
@@ -44,7 +40,7 @@ def _small_call_table(title: str, rows: list[Record]) -> list[str]:
 def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
     flushed = ", L2 flushed" if rows[0].timing != "wall" else ""
     lines = [f"\nKernelBench protocol, {title}: mean of {rows[0].extra['trials']} trials{flushed}, "
-             f"{TIMING_WORDS[rows[0].timing]}"]
+             f"{TIMINGS[rows[0].timing]}"]
     lines.append(f"  {'model':<20}{'mean ms':>10}{'std ms':>9}{'GB/s':>8}{'speedup':>9}")
     lines += [
         f"  {r.impl:<20}{r.mean_ms:>10.3f}{r.extra['std_ms']:>9.3f}{r.gbps:>8.0f}{r.extra['speedup_vs_reference']:>8.2f}x"
@@ -55,7 +51,7 @@ def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
 
 def _graph_table(title: str, rows: list[Record]) -> list[str]:
     timings = list(dict.fromkeys(r.timing for r in rows))
-    lines = [f"\ngraph {rows[0].extra['graph']}, {title}: median ms of " + " | ".join(TIMING_WORDS[t] for t in timings)]
+    lines = [f"\ngraph {rows[0].extra['graph']}, {title}: median ms of " + " | ".join(TIMINGS[t] for t in timings)]
     header = f"  {'mode':<14}{'direction':<10}"
     for timing in timings:
         header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}  "

@@ -14,7 +14,7 @@ import softsign_ext
 from .cases import device_name
 from .impls import forward_fn, fresh_compile
 from .records import Record
-from .timing import median_and_mean, time_calls
+from .timing import time_calls
 
 SMALL_CALL_SHAPES = ((16, 16384), (1, 1024))
 SMALL_CALLS_PER_ROUND, SMALL_CALL_ROUNDS = 500, 21
@@ -46,12 +46,9 @@ def small_call_records(impls: list[str], device: torch.device, progress) -> list
         calls = {name: (lambda fn=fn: fn(x)) for name, (fn, _) in fns.items()}
         samples = time_calls(calls, device, "wall", rounds=SMALL_CALL_ROUNDS, calls_per_round=SMALL_CALLS_PER_ROUND)
         for name, times in samples.items():
-            median, mean = median_and_mean(times)
-            records.append(
-                Record(kind="small_call", impl=name, direction="forward", dtype="float32", shape=list(shape),
-                       median_ms=median, mean_ms=mean, gbps=None, pct_of_copy=None, peak_extra_bytes=None,
-                       device=device_name(device), timing="wall",
-                       extra={"calls_per_round": SMALL_CALLS_PER_ROUND, "rounds": SMALL_CALL_ROUNDS})
-            )
+            records.append(Record.from_samples(
+                times, kind="small_call", impl=name, direction="forward", dtype="float32", shape=list(shape),
+                device=device_name(device), timing="wall",
+                extra={"calls_per_round": SMALL_CALLS_PER_ROUND, "rounds": SMALL_CALL_ROUNDS}))
             progress.update()
     return records

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Callable, Mapping, Optional
 
@@ -10,12 +9,15 @@ import torch
 from torch._C._autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 
-# How a call is timed (Record.timing):
-#   device  CUDA events around the call, queued behind a GPU sleep: the device's work alone
-#   launch  CUDA events around the call issued to an idle GPU: the host's launch path counts
-#           too, as in triton's do_bench and KernelBench
-#   wall    the host clock around the call(s), the device synchronized before and after
-TIMINGS = ("device", "launch", "wall")
+# How a call is timed (Record.timing), in the words the tables and --help use. Device:
+# the events are queued behind a GPU sleep, so they time the device's work alone. Launch:
+# the call is issued to an idle GPU, so the host's launch path counts too, as in triton's
+# do_bench and KernelBench.
+TIMINGS = {
+    "device": "device time (CUDA events, the host's launch path hidden)",
+    "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
+    "wall": "wall-clock time (host clock, device synchronized)",
+}
 # Timed calls until this much time has passed, within these bounds.
 TIME_BUDGET_S = 0.5
 MIN_REPEATS, MAX_REPEATS = 10, 200
@@ -86,10 +88,6 @@ def time_calls(
                 before_each()
             samples[name].append(_time_one(fn, device, timing, calls_per_round))
     return samples
-
-
-def median_and_mean(samples: list[float]) -> tuple[float, float]:
-    return statistics.median(samples), statistics.fmean(samples)
 
 
 def peak_extra_bytes(fn: Callable[[], object], device: torch.device) -> int:
