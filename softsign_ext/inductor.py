@@ -50,7 +50,11 @@ def softsign_decomposition(x: torch.Tensor) -> torch.Tensor:
 
 def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     # The kernels' formula (csrc/softsign_math.h): one division, its result used twice.
-    reciprocal = 1 / (1 + x.abs())
+    # |x| is written max(x, -x) (the same value for every x, nan included) so that x has two
+    # users, as in autograd's formula for F.softsign: where x is costly to recompute (a
+    # LayerNorm's output), Inductor then stores x in its own dtype, as it does for
+    # F.softsign, instead of this function's float32 result (twice the bytes in bfloat16).
+    reciprocal = 1 / (1 + torch.maximum(x, -x))
     return grad_output * reciprocal * reciprocal
 
 
