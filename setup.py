@@ -14,6 +14,7 @@ What was built is written to softsign_ext/_build_info.py (softsign_ext.build_inf
 
 import glob
 import os
+import platform
 import re
 import shlex
 import subprocess
@@ -49,6 +50,9 @@ DEFAULT_CUDA_ARCH_LIST = "8.0;8.6;8.9;9.0;10.0;12.0+PTX"
 # The torch releases this code is tested with (.ci/torch_version_check): older ones lack
 # APIs it uses (torch 2.7 fails), newer ones build with a warning.
 OLDEST_TORCH, NEWEST_TORCH = (2, 8), (2, 15)
+# The CPU kernels' source, compiled once per instruction set (cpu_capabilities); every
+# other csrc/*.cpp is compiled once, for the baseline.
+CPU_KERNEL_SOURCE = "csrc/softsign_cpu_kernel.cpp"
 BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
@@ -140,7 +144,44 @@ def cuda_arch_list() -> str:
     return DEFAULT_CUDA_ARCH_LIST
 
 
-def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str) -> None:
+def cpu_capabilities(machine: str, platform_name: str) -> dict[str, list[str]]:
+    """The instruction sets CPU_KERNEL_SOURCE is compiled for, by torch's names for them
+    (at::get_cpu_capability, which picks one at run time), with each one's compiler flags.
+    Every machine gets the baseline, compiled with the compiler's defaults; x86-64 with GCC
+    or Clang also gets AVX2 (with FMA and F16C's half conversions) and AVX-512 (F, BW, VL,
+    DQ: torch's AVX512 level; its F has the 16-wide half conversions). Not AVX512_BF16:
+    its float-to-bfloat16 instruction flushes subnormal results to zero, which a float32 to
+    bfloat16 cast does not; at::vec rounds to nearest even with integer operations."""
+    levels = {"DEFAULT": []}
+    if machine.lower() in ("x86_64", "amd64") and platform_name != "win32":
+        levels["AVX2"] = ["-mavx2", "-mfma", "-mf16c"]
+        levels["AVX512"] = ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mf16c"]
+    return levels
+
+
+class BuildWithCpuCapabilities(BuildExtension):
+    """torch's BuildExtension, which first compiles CPU_KERNEL_SOURCE once per instruction
+    set (setuptools gives every source of an extension the same flags)."""
+
+    def build_extension(self, ext) -> None:
+        objects = []
+        # The baseline's objects come first on the link line, after the other sources': an
+        # inline function compiled in several of them (a torch header's) is linked from a
+        # baseline object, so no code of a wider instruction set runs outside its kernels.
+        for level, flags in cpu_capabilities(platform.machine(), sys.platform).items():
+            compile_args = dict(ext.extra_compile_args)
+            compile_args["cxx"] = [*compile_args["cxx"], f"-DCPU_CAPABILITY={level}", f"-DCPU_CAPABILITY_{level}",
+                                   *flags]
+            objects += self.compiler.compile(
+                [CPU_KERNEL_SOURCE], output_dir=os.path.join(self.build_temp, level.lower()),
+                macros=ext.define_macros, include_dirs=ext.include_dirs, extra_postargs=compile_args,
+                depends=ext.depends)
+        ext.extra_objects = [*ext.extra_objects, *objects]
+        super().build_extension(ext)
+
+
+def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str,
+                     cpu_levels: list[str]) -> None:
     """What this build is, for softsign_ext.build_info, the torch check at import and the
     error a CPU-only build gives CUDA tensors."""
     with open(path, "w") as f:
@@ -150,6 +191,7 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
             f"CUDA_VERSION = {cuda_version!r}\n"
             f"CUDA_ARCH_LIST = {arch_list!r}\n"
             f"CUDA_PLAN = {cuda_plan!r}\n"
+            f"CPU_CAPABILITIES = {tuple(cpu_levels)!r}\n"
         )
 
 
@@ -158,11 +200,14 @@ def extension():
     if note:
         print(f"softsign_ext: {note}")
     check_shared_libstdcxx()
-    sources = sorted(glob.glob("csrc/*.cpp"))
+    sources = sorted(set(glob.glob("csrc/*.cpp")) - {CPU_KERNEL_SOURCE})
     # No fast math anywhere: IEEE division and no flush-to-zero keep special
     # values and subnormals equal to F.softsign's.
     # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
     compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
+    # Which builds of CPU_KERNEL_SOURCE the others may call (csrc/softsign_cpu.h).
+    cpu_levels = list(cpu_capabilities(platform.machine(), sys.platform))
+    compile_args["cxx"] += [f"-DSOFTSIGN_EXT_CPU_{level}" for level in cpu_levels if level != "DEFAULT"]
     link_args = []
     if sys.platform.startswith("linux"):
         # at::parallel_for is inline over "#pragma omp parallel": without
@@ -182,13 +227,13 @@ def extension():
     with_cuda, why = cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME, nvcc)
     print(f"softsign_ext: {why}")
     if not with_cuda:
-        write_build_info(BUILD_INFO, None, None, why)
+        write_build_info(BUILD_INFO, None, None, why, cpu_levels)
         return CppExtension(
             sources=sources, extra_compile_args=compile_args, extra_link_args=link_args, **common
         )
     os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
     print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
-    write_build_info(BUILD_INFO, nvcc, arch_list, why)
+    write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels)
     compile_args["nvcc"] = ["-O3"]
     return CUDAExtension(
         sources=sources + sorted(glob.glob("csrc/*.cu")),
@@ -211,5 +256,5 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; the tests i
         packages=["softsign_ext", "softsign_ext.bench"],
         install_requires=[torch_requirement()],
         ext_modules=[extension()],
-        cmdclass={"build_ext": BuildExtension},
+        cmdclass={"build_ext": BuildWithCpuCapabilities},
     )

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "softsign.h"
+#include "softsign_cpu.h"
 
 namespace softsign_ext {
 namespace {
@@ -87,6 +88,11 @@ PyObject* supported_dtypes(PyObject* /*module*/, PyObject* /*unused*/) {
   return names;
 }
 
+// The instruction set of the CPU kernels in use ("AVX512", "AVX2", "DEFAULT").
+PyObject* cpu_capability(PyObject* /*module*/, PyObject* /*unused*/) {
+  return PyUnicode_FromString(selected_cpu_kernels().capability);
+}
+
 PyMethodDef methods[] = {
     {"softsign", softsign, METH_O,
      "softsign($module, x, /)\n--\n\n"
@@ -99,6 +105,9 @@ PyMethodDef methods[] = {
     {"supported_dtypes", supported_dtypes, METH_NOARGS,
      "supported_dtypes($module, /)\n--\n\n"
      "The names of the dtypes the kernels are compiled for."},
+    {"cpu_capability", cpu_capability, METH_NOARGS,
+     "cpu_capability($module, /)\n--\n\n"
+     "The instruction set of the CPU kernels in use."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, methods};

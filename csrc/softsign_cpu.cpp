@@ -1,176 +1,46 @@
-// CPU kernels: vectorized loops over contiguous runs (float and double plain
-// loops that the compiler vectorizes, half types ATen's at::vec vectors),
-// spread over threads by at::parallel_for (dense tensors) or TensorIterator
-// (any strides).
-#include <ATen/OpMathType.h>
-#include <ATen/Parallel.h>
-#include <ATen/TensorIterator.h>  // at::internal::GRAIN_SIZE, ATen's per-thread chunk
-#include <ATen/cpu/vec/functional.h>
-#include <ATen/cpu/vec/vec.h>
+// The CPU registration: each operator calls the kernels built for the
+// instruction set torch itself runs on, chosen once when first called.
+#include <ATen/Version.h>  // at::get_cpu_capability
 #include <torch/library.h>
 
-#include <array>
-#include <tuple>
-#include <utility>
+#include <string>
 
-#include "elementwise.h"
 #include "softsign.h"
-#include "softsign_math.h"
+#include "softsign_cpu.h"
 
 namespace softsign_ext {
+
+const CpuKernels& selected_cpu_kernels() {
+  // Following torch's choice (not the CPU's flags alone) keeps the two in
+  // step: ATEN_CPU_CAPABILITY=avx2 or =default lowers both, which is also how
+  // the tests run every build on one machine.
+  static const CpuKernels& kernels = [] () -> const CpuKernels& {
+    const std::string capability = at::get_cpu_capability();
+#ifdef SOFTSIGN_EXT_CPU_AVX512
+    if (capability == "AVX512") {
+      return AVX512::cpu_kernels;
+    }
+#endif
+#ifdef SOFTSIGN_EXT_CPU_AVX2
+    if (capability == "AVX512" || capability == "AVX2") {
+      return AVX2::cpu_kernels;
+    }
+#endif
+    return DEFAULT::cpu_kernels;
+  }();
+  return kernels;
+}
+
 namespace {
 
-// Half types: op applied to the at::vec vectors of `count` elements at
-// in[...] + i, widened to two float vectors and rounded once on the way out
-// to out + i (ATen's own Vectorized<Half> arithmetic rounds after every
-// operation).
-template <typename scalar_t, typename Op, typename Load, typename... Inputs>
-inline void map_half_vector(const Op& op, const Load& load, scalar_t* out,
-                            int64_t count, const Inputs*... in) {
-  const auto widened =
-      std::make_tuple(at::vec::convert_to_float<scalar_t>(load(in))...);
-  const auto half = [&](auto part) {
-    return std::apply(
-        [&](const auto&... w) { return op(std::get<part()>(w)...); },
-        widened);
-  };
-  at::vec::convert_from_float<scalar_t>(
-      half(std::integral_constant<int, 0>{}),
-      half(std::integral_constant<int, 1>{}))
-      .store(out, count);
-}
-
-// ATen compiles its CPU kernels once per instruction set and picks one at run
-// time; this library is compiled once, for baseline x86-64 (SSE2). The float
-// and double loop gets an AVX2 clone too (function multiversioning, GCC and
-// Clang), picked when the library loads on a CPU that has AVX2.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SOFTSIGN_CPU_MULTIVERSIONED \
-  __attribute__((target_clones("avx2", "default")))
-#else
-#define SOFTSIGN_CPU_MULTIVERSIONED
-#endif
-
-// float and double: a plain loop, which the compiler vectorizes for each
-// clone's instruction set. at::vec's baseline Vectorized keeps its lanes in
-// memory and stalls on store-to-load forwarding (benchmarks/README.md).
-template <typename scalar_t, typename Op, typename... Inputs>
-SOFTSIGN_CPU_MULTIVERSIONED void map_plain_contiguous(const Op& op,
-                                                      scalar_t* out, int64_t n,
-                                                      const Inputs*... in) {
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = op(in[i]...);
-  }
-}
-
-// out[i] = op(in[i]...) for i < n over contiguous arrays: half types one
-// at::vec vector at a time (the last one partial), float and double through
-// the plain loop.
-template <typename scalar_t, typename Op, typename... Inputs>
-void map_contiguous(const Op& op, scalar_t* out, int64_t n,
-                    const Inputs*... in) {
-  if constexpr (!at::is_reduced_floating_point_v<scalar_t>) {
-    map_plain_contiguous(op, out, n, in...);
-  } else {
-    using Vec = at::vec::Vectorized<scalar_t>;
-    constexpr int64_t kSize = Vec::size();
-    int64_t i = 0;
-    for (; i + kSize <= n; i += kSize) {
-      map_half_vector(
-          op, [&](const scalar_t* p) { return Vec::loadu(p + i); }, out + i,
-          kSize, in...);
-    }
-    if (i < n) {
-      map_half_vector(
-          op, [&](const scalar_t* p) { return Vec::loadu(p + i, n - i); },
-          out + i, n - i, in...);
-    }
-  }
-}
-
-// One element at a time through op, widened to opmath (float for half types).
-template <typename scalar_t, typename Op, typename... Inputs>
-inline scalar_t map_scalar(const Op& op, Inputs... in) {
-  using opmath_t = at::opmath_type<scalar_t>;
-  return static_cast<scalar_t>(op(static_cast<opmath_t>(in)...));
-}
-
-// One row of a TensorIterator loop: size0 elements, base[0] the output's,
-// base[1 + a] input a's; strides[k] the byte stride of tensor k.
-template <typename scalar_t, typename Op, std::size_t kTensors,
-          std::size_t... A>
-void map_row(const Op& op, const std::array<char*, kTensors>& base,
-             const int64_t* strides, int64_t size0, bool contiguous,
-             std::index_sequence<A...>) {
-  auto* result = reinterpret_cast<scalar_t*>(base[0]);
-  if (contiguous) {
-    map_contiguous(op, result, size0,
-                   reinterpret_cast<const scalar_t*>(base[A + 1])...);
-    return;
-  }
-  for (int64_t i = 0; i < size0; ++i) {
-    *reinterpret_cast<scalar_t*>(base[0] + i * strides[0]) =
-        map_scalar<scalar_t>(op, *reinterpret_cast<const scalar_t*>(
-                                     base[A + 1] + i * strides[A + 1])...);
-  }
-}
-
-// out[k] = op(inputs[k]...) for every element, over threads. Tensors that
-// share a dense layout take one flat vectorized loop; any others go through a
-// TensorIterator, vectorized along rows whose elements are contiguous in
-// every tensor. out may be an input (in-place) but overlaps nothing else.
-template <typename scalar_t, typename Op, typename... Inputs>
-void parallel_map(const Op& op, const at::Tensor& out,
-                  const Inputs&... inputs) {
-  if (shares_dense_layout(out, inputs...)) {
-    scalar_t* result = out.mutable_data_ptr<scalar_t>();
-    const auto in =
-        std::make_tuple(inputs.template const_data_ptr<scalar_t>()...);
-    at::parallel_for(0, out.numel(), at::internal::GRAIN_SIZE,
-                     [&](int64_t begin, int64_t end) {
-                       std::apply(
-                           [&](const auto*... p) {
-                             map_contiguous(op, result + begin, end - begin,
-                                            (p + begin)...);
-                           },
-                           in);
-                     });
-    return;
-  }
-  constexpr int kTensors = 1 + sizeof...(Inputs);
-  const auto loop = [&](char** data, const int64_t* strides, int64_t size0,
-                        int64_t size1) {
-    bool contiguous = true;
-    for (int k = 0; k < kTensors; ++k) {
-      contiguous = contiguous && strides[k] == sizeof(scalar_t);
-    }
-    for (int64_t row = 0; row < size1; ++row) {
-      std::array<char*, kTensors> base;
-      for (int k = 0; k < kTensors; ++k) {
-        base[k] = data[k] + row * strides[kTensors + k];
-      }
-      map_row<scalar_t>(op, base, strides, size0, contiguous,
-                        std::index_sequence_for<Inputs...>{});
-    }
-  };
-  strided_iterator(out, inputs...).for_each(loop, at::internal::GRAIN_SIZE);
-}
-
 void softsign_cpu_kernel(const at::Tensor& out, const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_cpu", [&] {
-    parallel_map<scalar_t>([](auto v) { return softsign_forward(v); }, out, x);
-  });
+  selected_cpu_kernels().forward(out, x);
 }
 
 void softsign_backward_cpu_kernel(const at::Tensor& out,
                                   const at::Tensor& grad_output,
                                   const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(
-      x.scalar_type(), "softsign_backward_cpu", [&] {
-        parallel_map<scalar_t>(
-            [](auto g, auto v) { return softsign_grad(g, v); }, out,
-            grad_output, x);
-      });
+  selected_cpu_kernels().backward(out, grad_output, x);
 }
 
 }  // namespace

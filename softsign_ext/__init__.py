@@ -18,17 +18,26 @@ _C = _library.load()
 from . import _build_info  # noqa: E402  (written by setup.py; load() checked it exists)
 
 # What this install was built with: the torch it was compiled against, the CUDA toolkit
-# (None for a CPU-only build) and the GPU architectures it holds code for.
+# (None for a CPU-only build), the GPU architectures it holds code for and the CPU
+# instruction sets its CPU kernels were compiled for.
 build_info = {
     "torch": _build_info.TORCH_VERSION,
     "cuda": _build_info.CUDA_VERSION,
     "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
+    "cpu_capabilities": _build_info.CPU_CAPABILITIES,
 }
 
 
 def cuda_built() -> bool:
     """Whether this build holds the CUDA kernels (else only CPU tensors are supported)."""
     return build_info["cuda"] is not None
+
+
+def cpu_capability() -> str:
+    """The instruction set of the CPU kernels in use: "AVX512", "AVX2" or "DEFAULT" (the
+    baseline), the one torch's own CPU kernels use (``torch.backends.cpu.get_cpu_capability()``,
+    lowered by the environment variable ATEN_CPU_CAPABILITY) or the best one built below it."""
+    return _C.cpu_capability()
 
 
 if not cuda_built():
@@ -43,7 +52,7 @@ from .modules import ModelNew, Softsign, replace_softsign  # noqa: E402
 from .ops import softsign, softsign_, softsign_backward  # noqa: E402
 
 __all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
-           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built"]
+           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built", "cpu_capability"]
 
 inductor._install()
 

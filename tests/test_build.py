@@ -56,6 +56,33 @@ def test_build_info_describes_this_build(setup_py):
     assert (softsign_ext.build_info["cuda_arch_list"] is not None) == has_cuda_kernels
 
 
+@pytest.mark.parametrize("machine, platform_name, levels", [
+    ("x86_64", "linux", ["DEFAULT", "AVX2", "AVX512"]),
+    ("AMD64", "linux", ["DEFAULT", "AVX2", "AVX512"]),
+    ("x86_64", "darwin", ["DEFAULT", "AVX2", "AVX512"]),
+    ("AMD64", "win32", ["DEFAULT"]),  # MSVC takes other flags: the baseline only
+    ("aarch64", "linux", ["DEFAULT"]),
+    ("arm64", "darwin", ["DEFAULT"]),
+    ("ppc64le", "linux", ["DEFAULT"]),
+])
+def test_cpu_capabilities_per_architecture(setup_py, machine, platform_name, levels):
+    flags = setup_py.cpu_capabilities(machine, platform_name)
+    assert list(flags) == levels
+    assert flags["DEFAULT"] == []  # the compiler's defaults: never an x86 flag elsewhere
+    if "AVX2" in flags:
+        assert {"-mavx2", "-mfma", "-mf16c"} <= set(flags["AVX2"])
+        assert {"-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"} <= set(flags["AVX512"])
+        # AVX512_BF16's conversion flushes subnormals (setup.py's cpu_capabilities).
+        assert "-mavx512bf16" not in flags["AVX512"]
+
+
+def test_build_info_lists_the_cpu_builds_and_one_is_in_use(setup_py):
+    import platform
+    assert list(softsign_ext.build_info["cpu_capabilities"]) == list(
+        setup_py.cpu_capabilities(platform.machine(), sys.platform))
+    assert softsign_ext.cpu_capability() in softsign_ext.build_info["cpu_capabilities"]
+
+
 def test_cuda_kernels_are_built_when_possible(setup_py):
     """CI has nvcc and a CUDA torch but no GPU: the CUDA kernels must still be compiled in."""
     wanted, _ = setup_py.cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME,

@@ -33,7 +33,7 @@ elements, backward 3N, forward + backward 5N)."""
 
 CUDA_DEFAULTS = {"dtypes": "float32,bfloat16,float16", "shapes": "4096x393216,4096x786432,4096x4096", "sweep": "10:31:3",
                  "timing": "device", "graph_dtypes": "float32,bfloat16", "graph_timings": "device,launch"}
-CPU_DEFAULTS = {"dtypes": "float32", "shapes": "4096x4096", "sweep": "12:24:4", "timing": "wall",
+CPU_DEFAULTS = {"dtypes": "float32,float64,bfloat16,float16", "shapes": "2048x2048,4096x4096", "sweep": "", "timing": "wall",
                 "graph_dtypes": "float32,bfloat16", "graph_timings": "wall"}
 
 
