@@ -7,8 +7,11 @@ import torch
 import softsign_ext
 from softsign_ext.reference import softsign_grad_reference, softsign_reference  # noqa: F401  (re-exported)
 
-HAS_CUDA = torch.cuda.is_available()
-needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
+# CUDA tests need a GPU and a build that holds the CUDA kernels (a CPU-only build on a GPU
+# machine runs only its CPU tests, and tests/test_build.py's check of the refusal).
+HAS_CUDA = torch.cuda.is_available() and softsign_ext.cuda_built()
+needs_cuda = pytest.mark.skipif(
+    not HAS_CUDA, reason="needs a CUDA GPU" if not torch.cuda.is_available() else "a CPU-only build (no CUDA kernels)")
 
 DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=needs_cuda)]
 FLOAT_DTYPES = list(softsign_ext.SUPPORTED_DTYPES)

@@ -19,8 +19,13 @@ def pytest_configure(config):
                                        "runs only with --run-large")
     # The GPU check script sets this so that a missing GPU fails the run
     # instead of quietly skipping every CUDA test.
-    if os.environ.get("SOFTSIGN_EXT_REQUIRE_CUDA") == "1" and not torch.cuda.is_available():
-        raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_CUDA=1 but torch sees no CUDA GPU")
+    if os.environ.get("SOFTSIGN_EXT_REQUIRE_CUDA") == "1":
+        if not torch.cuda.is_available():
+            raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_CUDA=1 but torch sees no CUDA GPU")
+        import softsign_ext
+        if not softsign_ext.cuda_built():
+            raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_CUDA=1 but this softsign_ext build has no CUDA kernels "
+                                    f"({softsign_ext.build_info})")
 
 
 def pytest_collection_modifyitems(config, items):

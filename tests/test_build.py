@@ -171,8 +171,8 @@ def test_library_holds_code_for_the_recorded_architectures():
     elf = subprocess.run([cuobjdump, "--list-elf", library], capture_output=True, text=True, check=True).stdout
     ptx = subprocess.run([cuobjdump, "--list-ptx", library], capture_output=True, text=True, check=True).stdout
     machine, with_ptx = _architectures(softsign_ext.build_info["cuda_arch_list"])
-    assert set(re.findall(r"\.sm_(\d+)\.cubin", elf)) == machine
-    assert set(re.findall(r"\.sm_(\d+)\.ptx", ptx)) == with_ptx
+    assert set(re.findall(r"\.sm_(\d+[af]?)\.cubin", elf)) == machine
+    assert set(re.findall(r"\.sm_(\d+[af]?)\.ptx", ptx)) == with_ptx
 
 
 @pytest.mark.skipif(softsign_ext.cuda_built(), reason="a build with the CUDA kernels")

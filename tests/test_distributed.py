@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import softsign_ext
 from softsign_ext.reference import softsign_grad_reference, softsign_reference
 
 WORLD_SIZE = 2
@@ -94,7 +95,8 @@ def _check_placements(device_type: str) -> None:
     [
         ("gloo", "cpu"),
         pytest.param(
-            "nccl", "cuda", marks=pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")
+            "nccl", "cuda", marks=pytest.mark.skipif(torch.cuda.device_count() < 2 or not softsign_ext.cuda_built(),
+                                                 reason="needs 2 CUDA GPUs and the CUDA kernels")
         ),
     ],
 )

@@ -98,11 +98,14 @@ def _pyplot():
 
 
 def plot(records: list[Record], path: str) -> None:
-    """The graph section's ratios if the records have them, else the size sweep."""
+    """The graph section's ratios if the records have them, else the size sweep, else (no
+    sweep run) the bandwidth of each shape."""
     if any(r.kind == "graph" for r in records):
         _plot_graph_ratios(records, path)
-    else:
+    elif any(r.kind == "bandwidth" and len(r.shape) == 1 for r in records):
         _plot_sweep(records, path)
+    else:
+        _plot_shapes(records, path)
 
 
 def _plot_sweep(records: list[Record], path: str) -> None:
@@ -125,6 +128,32 @@ def _plot_sweep(records: list[Record], path: str) -> None:
         ax.grid(True, alpha=0.3)
     axes[0][0].set_ylabel("GB/s (each tensor read or written once)")
     axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def _plot_shapes(records: list[Record], path: str) -> None:
+    """GB/s of each impl, a group of bars per shape and direction, a panel per dtype."""
+    plt = _pyplot()
+    rows = [r for r in records if r.kind == "bandwidth" and r.gbps is not None]
+    if not rows:
+        raise ValueError("no bandwidth records to plot")
+    dtypes = sorted({r.dtype for r in rows}, key=list(DTYPES).index)
+    groups = list(dict.fromkeys((format_shape(r.shape), r.direction) for r in rows))
+    impls = [impl for impl in IMPLS if any(r.impl == impl for r in rows)]
+    width = 0.8 / len(impls)
+    fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 1.2 * len(groups)), 3.2 * len(dtypes)), squeeze=False)
+    for ax, dtype in zip(axes[:, 0], dtypes):
+        for i, impl in enumerate(impls):
+            gbps = {(format_shape(r.shape), r.direction): r.gbps for r in rows if r.dtype == dtype and r.impl == impl}
+            ax.bar([g + i * width for g in range(len(groups))], [gbps.get(group, 0) for group in groups], width,
+                   color=f"C{IMPLS.index(impl)}", label=impl)
+        ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
+        ax.set_xticklabels([f"{shape}\n{direction}" for shape, direction in groups], fontsize=8)
+        ax.set_title(f"{dtype} ({rows[0].device})", fontsize=9)
+        ax.set_ylabel("GB/s")
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
