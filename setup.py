@@ -33,6 +33,7 @@ except ModuleNotFoundError:
     ) from None
 import setuptools
 from setuptools import setup
+from setuptools.command.build_py import build_py
 from torch.utils.cpp_extension import (
     CUDA_HOME,
     BuildExtension,
@@ -180,6 +181,19 @@ class BuildWithCpuCapabilities(BuildExtension):
         super().build_extension(ext)
 
 
+class BuildPyWithKernelSources(build_py):
+    """Ships the headers of csrc/ inside the package (softsign_ext/csrc/): the KernelBench
+    generator (softsign_ext/kernelbench.py) inlines them into its CUDA submission. An
+    editable install reads the checkout's csrc/ instead."""
+
+    def run(self) -> None:
+        super().run()
+        target = os.path.join(self.build_lib, "softsign_ext", "csrc")
+        os.makedirs(target, exist_ok=True)
+        for path in sorted(glob.glob("csrc/*.h") + glob.glob("csrc/*.cuh")):
+            self.copy_file(path, os.path.join(target, os.path.basename(path)))
+
+
 def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str,
                      cpu_levels: list[str]) -> None:
     """What this build is, for softsign_ext.build_info, the torch check at import and the
@@ -256,5 +270,5 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; the tests i
         packages=["softsign_ext", "softsign_ext.bench"],
         install_requires=[torch_requirement()],
         ext_modules=[extension()],
-        cmdclass={"build_ext": BuildWithCpuCapabilities},
+        cmdclass={"build_ext": BuildWithCpuCapabilities, "build_py": BuildPyWithKernelSources},
     )

@@ -311,8 +311,8 @@ void launch_strided(const at::Tensor& out, Op op, const Inputs&... inputs) {
   const at::TensorIterator iter = strided_iterator(out, inputs...);
   TORCH_CHECK(iter.ndim() <= kMaxDims, "softsign_ext: tensors whose strides ",
               "leave more than ", kMaxDims,
-              " dimensions that cannot be merged are not supported; pass "
-              ".contiguous() tensors");
+              " dimensions that cannot be merged are not supported; call "
+              ".contiguous() on them first");
   InputPointers<char, kInputs> in;
   for (int a = 0; a < kInputs; ++a) {
     in.data[a] = static_cast<const char*>(iter.data_ptr(a + 1));

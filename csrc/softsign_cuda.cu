@@ -4,24 +4,10 @@
 
 #include "elementwise_cuda.cuh"
 #include "softsign.h"
-#include "softsign_math.h"
+#include "softsign_cuda_ops.cuh"
 
 namespace softsign_ext {
 namespace {
-
-struct SoftsignOp {
-  template <typename T>
-  __device__ T operator()(T x) const {
-    return softsign_forward(x);
-  }
-};
-
-struct SoftsignGradOp {
-  template <typename T>
-  __device__ T operator()(T grad, T x) const {
-    return softsign_grad(grad, x);
-  }
-};
 
 void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
   SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_cuda", [&] {

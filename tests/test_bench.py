@@ -78,11 +78,13 @@ def test_small_call_records(monkeypatch):
 
 def test_kernelbench_records_store_mean_and_median(tmp_path, capsys):
     records = _run(tmp_path, "--kernelbench", "--shapes", "16x1024", "--trials", "3")
-    assert [r["impl"] for r in records] == ["reference", "ModelNew", "compile(reference)"]
+    # On a CPU: no generated submissions (they are CUDA code); a copy beside the models.
+    assert [r["impl"] for r in records] == ["copy", "reference", "ModelNew", "compile(reference)"]
     for r in records:
-        assert (r["kind"], r["direction"], r["extra"]["trials"]) == ("kernelbench", "forward", 3)
+        assert (r["kind"], r["direction"], r["dtype"], r["extra"]["trials"]) == ("kernelbench", "forward", "float32", 3)
         assert r["mean_ms"] > 0 and r["median_ms"] > 0
-        assert r["extra"]["speedup_vs_reference"] == pytest.approx(records[0]["mean_ms"] / r["mean_ms"])
+        assert r["extra"]["speedup_vs_reference"] == pytest.approx(records[1]["mean_ms"] / r["mean_ms"])
+        assert r["pct_of_copy"] == pytest.approx(100 * records[0]["mean_ms"] / r["mean_ms"])
     assert "KernelBench protocol" in capsys.readouterr().out
 
 

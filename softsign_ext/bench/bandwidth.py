@@ -14,9 +14,11 @@ from .timing import peak_extra_bytes, time_calls
 
 
 def jobs(case: Case, impls: list[str]) -> list[tuple[str, str]]:
-    """(impl, direction) pairs of a case: the copy (forward, the reference bandwidth) first."""
+    """(impl, direction) pairs of a case: the copy (forward, the reference bandwidth) first;
+    the Triton kernel has a forward only."""
     first = [("copy", "forward")] if "copy" in impls else []
-    return first + [(impl, d) for d in case.directions for impl in impls if impl != "copy"]
+    return first + [(impl, d) for d in case.directions for impl in impls
+                    if impl != "copy" and (impl != "triton" or d == "forward")]
 
 
 def _record(case: Case, impl: str, direction: str, x: torch.Tensor, samples: list[float],

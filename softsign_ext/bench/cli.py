@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from typing import Callable, Iterable, Optional
 
@@ -11,7 +12,7 @@ import torch
 from .bandwidth import jobs, measure_case
 from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, format_shape
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
-from .impls import IMPLS
+from .impls import IMPLS, OPTIONAL_IMPLS
 from .kernelbench import KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
 from .report import format_table, plot
@@ -119,8 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to run: cuda (or cuda:N) or cpu (default cuda when a GPU is visible, else cpu)")
     parser.add_argument("--dtypes", type=parse_list(DTYPES), default=None,
                         help=f"comma-separated subset of {','.join(DTYPES)} ({_default('dtypes')})")
-    parser.add_argument("--impls", type=parse_list(IMPLS), default=list(IMPLS),
-                        help=f"comma-separated subset of {','.join(IMPLS)} (default all)")
+    parser.add_argument("--impls", type=parse_list(IMPLS + OPTIONAL_IMPLS), default=list(IMPLS),
+                        help=f"comma-separated subset of {','.join(IMPLS + OPTIONAL_IMPLS)} (default "
+                             f"{','.join(IMPLS)}; triton: softsign_ext's Triton kernel, forward only, CUDA "
+                             "with Triton installed)")
     parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS),
                         help=f"comma-separated subset of {','.join(DIRECTIONS)} (default all)")
     parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
@@ -167,11 +170,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     timing = args.timing or defaults["timing"]
     if device.type != "cuda" and timing != "wall":
         parser.error(f"--timing {timing} needs a CUDA device; a CPU is timed by the wall clock")
+    if "triton" in args.impls and (device.type != "cuda" or importlib.util.find_spec("triton") is None):
+        parser.error("--impls triton needs a CUDA device and Triton (pip install triton)")
     print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
 
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
-        records = kernelbench_records(device, fitting_shape(wanted, device), args.trials)
+        # Every precision KernelBench evaluates on CUDA; float32 alone on a CPU.
+        names = args.dtypes or (["float32", "bfloat16", "float16"] if device.type == "cuda" else ["float32"])
+        progress = progress_bar(len(names), not args.no_progress)
+        records = kernelbench_records(device, fitting_shape(wanted, device), args.trials,
+                                      tuple(DTYPES[name] for name in names), progress)
+        progress.close()
     elif args.graphs:
         dtypes = [DTYPES[d] for d in (args.dtypes or parse_list(DTYPES)(defaults["graph_dtypes"]))]
         shapes = CUDA_GRAPH_SHAPES if device.type == "cuda" else CPU_GRAPH_SHAPES

@@ -12,6 +12,9 @@ import softsign_ext
 from softsign_ext.reference import softsign_grad_reference, softsign_reference
 
 IMPLS = ("copy", "softsign_ext", "eager", "compile")
+# Timed only when asked for (--impls): softsign_ext's Triton kernel (softsign_ext.triton_softsign,
+# CUDA with Triton installed; forward only).
+OPTIONAL_IMPLS = ("triton",)
 # Elements of the float64 reference computed at a time by the checks.
 CHECK_CHUNK = 1 << 24
 # Tolerance, in units of the dtype's eps, of the half-precision gradient checks.
@@ -39,7 +42,10 @@ def forward_fn(impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
         if "compile" not in _compiled:
             _compiled["compile"] = torch.compile(F.softsign, dynamic=False)
         return _compiled["compile"]
-    raise ValueError(f"unknown impl {impl!r}; choose from {IMPLS}")
+    if impl == "triton":
+        from softsign_ext.triton_softsign import triton_softsign
+        return triton_softsign
+    raise ValueError(f"unknown impl {impl!r}; choose from {IMPLS + OPTIONAL_IMPLS}")
 
 
 def make_call(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor) -> Callable[[], torch.Tensor]:

@@ -1,22 +1,56 @@
-"""The KernelBench section: the problem's protocol (torch.rand float32 input, the L2 cache
-flushed before each trial on CUDA, CUDA events, the mean of `trials` calls)."""
+"""The KernelBench section: the problem's protocol (torch.rand input, the L2 cache flushed
+before each trial on CUDA, CUDA events, the mean of `trials` calls) for the package's
+ModelNew, the submissions softsign_ext.kernelbench generates, the reference and compile,
+in each dtype asked for, beside a copy."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import statistics
+import tempfile
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 import softsign_ext
+from softsign_ext.kernelbench import generate
 from softsign_ext.reference import KernelBenchModel
 
-from .cases import KERNELBENCH_SHAPE, device_name, fits, format_shape
+from .cases import KERNELBENCH_SHAPE, device_name, dtype_name, fits, format_shape
 from .records import Record
 from .timing import time_calls
 
 KERNELBENCH_TRIALS = 100
-KERNELBENCH_TOLERANCE = dict(atol=1e-4, rtol=1e-4)
+# KernelBench's correctness tolerance per precision (atol = rtol).
+KERNELBENCH_TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 1e-2, torch.float16: 1e-2}
+
+
+def submission_model(backend: str) -> nn.Module:
+    """ModelNew of the submission softsign_ext.kernelbench generates for `backend`, written
+    to a file and imported from it, as KernelBench loads a submission."""
+    folder = tempfile.mkdtemp(prefix="softsign_ext_kernelbench_")
+    path = os.path.join(folder, f"model_new_{backend}.py")
+    with open(path, "w") as f:
+        f.write(generate(backend))
+    spec = importlib.util.spec_from_file_location(f"model_new_{backend}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ModelNew()
+
+
+def models(device: torch.device) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """What is timed: a copy (the floor), the reference, the package's ModelNew, on CUDA the
+    two generated submissions (Triton's when it is installed), and compile."""
+    found = {"copy": torch.clone, "reference": KernelBenchModel(), "ModelNew": softsign_ext.ModelNew()}
+    if device.type == "cuda":
+        found["submission cuda"] = submission_model("cuda")
+        if importlib.util.find_spec("triton") is not None:
+            found["submission triton"] = submission_model("triton")
+    found["compile(reference)"] = torch.compile(KernelBenchModel())
+    return found
 
 
 def fitting_shape(wanted: tuple[int, ...], device: torch.device) -> tuple[int, ...]:
@@ -30,32 +64,43 @@ def fitting_shape(wanted: tuple[int, ...], device: torch.device) -> tuple[int, .
 
 
 def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBENCH_SHAPE,
-                        trials: int = KERNELBENCH_TRIALS) -> list[Record]:
-    x = torch.rand(shape, device=device)
-    models = {
-        "reference": KernelBenchModel(),
-        "ModelNew": softsign_ext.ModelNew(),
-        "compile(reference)": torch.compile(KernelBenchModel()),
-    }
-    for name, model in models.items():
-        torch.testing.assert_close(model(x), F.softsign(x.double()).float(), **KERNELBENCH_TOLERANCE,
-                                   msg=lambda m, name=name: f"{name}: {m}")
+                        trials: int = KERNELBENCH_TRIALS, dtypes: tuple[torch.dtype, ...] = (torch.float32,),
+                        progress=None) -> list[Record]:
+    """Each model in each dtype: checked at KernelBench's tolerance, then `trials` calls
+    timed round robin with the L2 cache flushed before each (on CUDA)."""
+    timed = models(device)
     flush = None
     if device.type == "cuda":
         scratch = torch.empty(2 * torch.cuda.get_device_properties(device).L2_cache_size, dtype=torch.uint8,
                               device=device)
         flush = scratch.zero_
     timing = "launch" if device.type == "cuda" else "wall"
-    calls = {name: (lambda model=model: model(x)) for name, model in models.items()}
-    samples = time_calls(calls, device, timing, rounds=trials, before_each=flush)
     records = []
-    for name, times in samples.items():
-        record = Record.from_samples(times, kind="kernelbench", impl=name, direction="forward", dtype="float32",
-                                     shape=list(shape), device=device_name(device), timing=timing,
-                                     extra={"std_ms": statistics.pstdev(times), "trials": trials})
-        record.gbps = 2 * x.numel() * 4 / (record.mean_ms * 1e-3) / 1e9  # KernelBench's statistic, the mean
-        records.append(record)
-    for r in records:
-        # KernelBench's speedup: the mean time of the reference over this one's.
-        r.extra["speedup_vs_reference"] = records[0].mean_ms / r.mean_ms
+    for dtype in dtypes:
+        x = torch.rand(shape, device=device, dtype=dtype)
+        expected = F.softsign(x.double()).to(dtype)
+        for name, model in timed.items():
+            if name != "copy":
+                tolerance = KERNELBENCH_TOLERANCE[dtype]
+                torch.testing.assert_close(model(x), expected, atol=tolerance, rtol=tolerance,
+                                           msg=lambda m, name=name: f"{name} {dtype_name(dtype)}: {m}")
+        calls = {name: (lambda model=model, x=x: model(x)) for name, model in timed.items()}
+        samples = time_calls(calls, device, timing, rounds=trials, before_each=flush)
+        rows = []
+        for name, times in samples.items():
+            record = Record.from_samples(times, kind="kernelbench", impl=name, direction="forward",
+                                         dtype=dtype_name(dtype), shape=list(shape), device=device_name(device),
+                                         timing=timing, extra={"std_ms": statistics.pstdev(times), "trials": trials})
+            # KernelBench's statistic is the mean.
+            record.gbps = 2 * x.numel() * x.element_size() / (record.mean_ms * 1e-3) / 1e9
+            rows.append(record)
+        by_name = {r.impl: r for r in rows}
+        for r in rows:
+            # KernelBench's speedup: the mean time of the reference over this one's.
+            r.extra["speedup_vs_reference"] = by_name["reference"].mean_ms / r.mean_ms
+            r.pct_of_copy = 100 * r.gbps / by_name["copy"].gbps
+        records += rows
+        del x, expected
+        if progress is not None:
+            progress.update()
     return records
