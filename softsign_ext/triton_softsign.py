@@ -12,17 +12,12 @@ import torch
 import triton
 import triton.language as tl
 
-# The autotuner's choices, keyed on the element count and the dtype. A program handles
-# BLOCK_SIZE elements, BLOCK_SIZE / (32 * num_warps) per thread: 8 or 16, one or two
-# 16-byte vectors in float32, one or two 8-element vectors in half types. Enough
-# bytes are in flight per SM to cover memory latency with any of them on a large GPU; the
-# autotuner picks between more, smaller programs and fewer, longer threads per device.
-SOFTSIGN_CONFIGS = [
-    triton.Config({"BLOCK_SIZE": 1024}, num_warps=4),
-    triton.Config({"BLOCK_SIZE": 2048}, num_warps=4),
-    triton.Config({"BLOCK_SIZE": 2048}, num_warps=8),
-    triton.Config({"BLOCK_SIZE": 4096}, num_warps=8),
-]
+# One 16-byte vector per thread (VEC elements: 4 in float32, 8 in half types): on the
+# H100 that reached a copy's bandwidth in float32 and bfloat16, where more elements per
+# thread, or fewer, fell short. The autotuner (keyed on the element count and the dtype)
+# picks the threads per program; each size keeps enough bytes in flight to cover memory
+# latency on a large GPU.
+SOFTSIGN_CONFIGS = [triton.Config({"THREADS": threads}, num_warps=threads // 32) for threads in (128, 256, 512)]
 
 
 @triton.jit
@@ -33,7 +28,8 @@ def softsign_math(x):
 
 @triton.autotune(configs=SOFTSIGN_CONFIGS, key=["n_elements"])
 @triton.jit
-def softsign_kernel(x_ptr, y_ptr, n_elements, BLOCK_SIZE: tl.constexpr):
+def softsign_kernel(x_ptr, y_ptr, n_elements, VEC: tl.constexpr, THREADS: tl.constexpr):
+    BLOCK_SIZE: tl.constexpr = VEC * THREADS
     # 64 bits for the program's start only (the KernelBench input has 1.6e9 elements);
     # the offsets within a program stay 32-bit.
     start = tl.program_id(0).to(tl.int64) * BLOCK_SIZE
@@ -50,6 +46,14 @@ def softsign_kernel(x_ptr, y_ptr, n_elements, BLOCK_SIZE: tl.constexpr):
         tl.store(y_block + offsets, softsign_math(x).to(y_ptr.dtype.element_ty), mask=mask)
 
 
+# (device, dtype, element count, whether x is 16-byte aligned): the kernel the autotuner
+# chose for them, compiled, with its launch arguments. Launching the compiled kernel skips
+# the autotuner's and the JIT's argument handling on every call, host time that showed in
+# KernelBench's timing (CUDA events on an idle GPU); the key holds everything the
+# compiled kernel was specialized on.
+_LAUNCHES = {}
+
+
 def triton_softsign(x: torch.Tensor) -> torch.Tensor:
     """x / (1 + |x|) of a CUDA tensor of float32, bfloat16 or float16, through
     softsign_kernel (a non-contiguous x is made contiguous first)."""
@@ -59,7 +63,21 @@ def triton_softsign(x: torch.Tensor) -> torch.Tensor:
     x = x.contiguous()
     y = torch.empty_like(x)
     n_elements = x.numel()
-    if n_elements > 0:
-        softsign_kernel[lambda meta: (triton.cdiv(n_elements, meta["BLOCK_SIZE"]),)](x, y, n_elements)
+    if n_elements == 0:
+        return y
+    key = (x.device, x.dtype, n_elements, x.data_ptr() % 16 == 0)
+    launch = _LAUNCHES.get(key)
+    if launch is not None:
+        kernel, grid, vec, threads = launch
+        kernel[grid](x, y, n_elements, vec, threads)
+        return y
+    vec = 16 // x.element_size()
+    softsign_kernel[lambda meta: (triton.cdiv(n_elements, vec * meta["THREADS"]),)](x, y, n_elements, VEC=vec)
+    best = softsign_kernel.best_config
+    threads = best.kwargs["THREADS"]
+    grid = (triton.cdiv(n_elements, vec * threads), 1, 1)
+    kernel = softsign_kernel.fn.warmup(x, y, n_elements, VEC=vec, THREADS=threads, num_warps=best.num_warps,
+                                       num_stages=best.num_stages, grid=grid)
+    _LAUNCHES[key] = (kernel, grid, vec, threads)
     return y
 # kernelbench: end

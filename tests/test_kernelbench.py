@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _helpers import DEVICES, HAS_CUDA, bits, needs_cuda
+from _helpers import DEVICES, bits, needs_cuda
 
 import softsign_ext
 from softsign_ext import kernelbench
@@ -169,10 +169,11 @@ def test_package_model_new_matches_kernelbench_reference(device):
 
 def _check_submission(model_new, dtype, exact):
     """KernelBench's trials: torch.rand inputs at its tolerance; with `exact`, also the
-    package's bits (the same kernels). Odd sizes too, for the tails."""
-    for trial, shape in enumerate([(64, 393216), (3, 1001), (1,)]):
-        torch.manual_seed(trial)
-        x = torch.rand(shape, device="cuda", dtype=dtype)
+    package's bits (the same kernels). Odd sizes too, for the tails, and an input that
+    starts one element past a 16-byte boundary, before and after an aligned one of its size."""
+    inputs = [torch.rand(shape, device="cuda", dtype=dtype) for shape in [(64, 393216), (3, 1001), (1,), (4097,)]]
+    inputs += [torch.rand(4098, device="cuda", dtype=dtype)[1:], inputs[-1]]
+    for x in inputs:
         y = model_new(x)
         torch.testing.assert_close(y, KernelBenchModel()(x.double()).to(dtype), atol=TOLERANCE[dtype],
                                    rtol=TOLERANCE[dtype])
