@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Callable, Mapping, Optional
 
@@ -69,9 +70,11 @@ def time_calls(
 ) -> dict[str, list[float]]:
     """ms per call of each of `calls`, one sample per round, the calls taken round robin so
     that drift in the machine's speed (other load, clocks, whether fresh outputs get huge
-    pages) touches every one alike. Each is warmed up first. `rounds` defaults to what fills
-    TIME_BUDGET_S per call. `before_each` runs untimed before every sample (KernelBench
-    flushes the L2 cache there)."""
+    pages) touches every one alike, in an order shuffled every round (the same orders every
+    run): a call that always followed the same one inherited its state, such as the
+    already-mapped memory a CPU call after eager's backward got for its output. Each is
+    warmed up first. `rounds` defaults to what fills TIME_BUDGET_S per call. `before_each`
+    runs untimed before every sample (KernelBench flushes the L2 cache there)."""
     for fn in calls.values():
         fn()
     synchronize(device)
@@ -82,11 +85,14 @@ def time_calls(
         synchronize(device)
         rounds = repeat_count((time.perf_counter() - begin) / max(len(calls), 1))
     samples: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls)
+    shuffle = random.Random(0).shuffle
     for _ in range(rounds):
-        for name, fn in calls.items():
+        shuffle(order)
+        for name in order:
             if before_each is not None:
                 before_each()
-            samples[name].append(_time_one(fn, device, timing, calls_per_round))
+            samples[name].append(_time_one(calls[name], device, timing, calls_per_round))
     return samples
 
 
