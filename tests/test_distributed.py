@@ -48,7 +48,6 @@ def _check_rank(rank: int, backend: str, device_type: str, store_path: str) -> N
 
 
 def _check_placements(device_type: str) -> None:
-    import softsign_ext
     import softsign_ext.distributed  # noqa: F401  (registers the sharding rules)
     from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor, init_device_mesh
     from torch.distributed.tensor.debug import CommDebugMode

@@ -14,21 +14,13 @@ from _helpers import DEVICES, bits, needs_cuda
 
 import softsign_ext
 from softsign_ext import kernelbench
+from softsign_ext.bench.kernelbench import KERNELBENCH_TOLERANCE, load_model_new
 from softsign_ext.reference import KernelBenchModel
 
 FOLDER = Path(__file__).parents[1] / "benchmarks" / "kernelbench"
 MODEL_NEW = FOLDER / "model_new.py"
 GENERATED = {backend: FOLDER / f"model_new_{backend}.py" for backend in kernelbench.BACKENDS}
-# KernelBench's correctness tolerance (atol = rtol) per precision.
-TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 1e-2, torch.float16: 1e-2}
 HAS_TRITON = importlib.util.find_spec("triton") is not None
-
-
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(f"kernelbench_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ModelNew
 
 
 # ------------------------------------------------------------------ the format --
@@ -157,14 +149,15 @@ def test_comments_are_not_read_but_docstrings_are():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_package_model_new_matches_kernelbench_reference(device):
-    model_new = _load(MODEL_NEW)()  # KernelBench constructs it with get_init_inputs() == []
+    model_new = load_model_new(MODEL_NEW)()  # KernelBench constructs it with get_init_inputs() == []
     reference = KernelBenchModel()
     # The problem's row length; fewer rows than its 4096 to keep the test quick.
     rows = 64 if device == "cuda" else 4
     for trial in range(5):
         torch.manual_seed(trial)
         x = torch.rand(rows, 393216, device=device)
-        torch.testing.assert_close(model_new(x), reference(x), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(model_new(x), reference(x), atol=KERNELBENCH_TOLERANCE[torch.float32],
+                                   rtol=KERNELBENCH_TOLERANCE[torch.float32])
 
 
 def _check_submission(model_new, dtype, exact):
@@ -175,20 +168,20 @@ def _check_submission(model_new, dtype, exact):
     inputs += [torch.rand(4098, device="cuda", dtype=dtype)[1:], inputs[-1]]
     for x in inputs:
         y = model_new(x)
-        torch.testing.assert_close(y, KernelBenchModel()(x.double()).to(dtype), atol=TOLERANCE[dtype],
-                                   rtol=TOLERANCE[dtype])
+        torch.testing.assert_close(y, KernelBenchModel()(x.double()).to(dtype), atol=KERNELBENCH_TOLERANCE[dtype],
+                                   rtol=KERNELBENCH_TOLERANCE[dtype])
         if exact:
             assert torch.equal(bits(y), bits(softsign_ext.softsign(x)))
 
 
 @needs_cuda
-@pytest.mark.parametrize("dtype", list(TOLERANCE), ids=str)
+@pytest.mark.parametrize("dtype", list(KERNELBENCH_TOLERANCE), ids=str)
 def test_cuda_submission_gives_the_package_bits(dtype):
-    _check_submission(_load(GENERATED["cuda"])(), dtype, exact=True)
+    _check_submission(load_model_new(GENERATED["cuda"])(), dtype, exact=True)
 
 
 @needs_cuda
 @pytest.mark.skipif(not HAS_TRITON, reason="needs Triton")
-@pytest.mark.parametrize("dtype", list(TOLERANCE), ids=str)
+@pytest.mark.parametrize("dtype", list(KERNELBENCH_TOLERANCE), ids=str)
 def test_triton_submission_matches_kernelbench_reference(dtype):
-    _check_submission(_load(GENERATED["triton"])(), dtype, exact=False)
+    _check_submission(load_model_new(GENERATED["triton"])(), dtype, exact=False)

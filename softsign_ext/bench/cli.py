@@ -10,10 +10,11 @@ from typing import Callable, Iterable, Optional
 import torch
 
 from .bandwidth import jobs, measure_case
-from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, format_shape
+from .cases import (DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, dtype_name,
+                    format_shape)
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
-from .impls import IMPLS, OPTIONAL_IMPLS
-from .kernelbench import KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from .impls import ALL_IMPLS, IMPLS
+from .kernelbench import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
 from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
@@ -120,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to run: cuda (or cuda:N) or cpu (default cuda when a GPU is visible, else cpu)")
     parser.add_argument("--dtypes", type=parse_list(DTYPES), default=None,
                         help=f"comma-separated subset of {','.join(DTYPES)} ({_default('dtypes')})")
-    parser.add_argument("--impls", type=parse_list(IMPLS + OPTIONAL_IMPLS), default=list(IMPLS),
-                        help=f"comma-separated subset of {','.join(IMPLS + OPTIONAL_IMPLS)} (default "
+    parser.add_argument("--impls", type=parse_list(ALL_IMPLS), default=list(IMPLS),
+                        help=f"comma-separated subset of {','.join(ALL_IMPLS)} (default "
                              f"{','.join(IMPLS)}; triton: softsign_ext's Triton kernel, forward only, CUDA "
                              "with Triton installed)")
     parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS),
@@ -177,7 +178,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
         # Every precision KernelBench evaluates on CUDA; float32 alone on a CPU.
-        names = args.dtypes or (["float32", "bfloat16", "float16"] if device.type == "cuda" else ["float32"])
+        precisions = [dtype_name(dtype) for dtype in KERNELBENCH_TOLERANCE]
+        names = args.dtypes or (precisions if device.type == "cuda" else ["float32"])
+        if not set(names) <= set(precisions):
+            parser.error(f"--kernelbench runs KernelBench's precisions {','.join(precisions)}, not {','.join(names)}")
         progress = progress_bar(len(names), not args.no_progress)
         records = kernelbench_records(device, fitting_shape(wanted, device), args.trials,
                                       tuple(DTYPES[name] for name in names), progress)

@@ -15,6 +15,7 @@ IMPLS = ("copy", "softsign_ext", "eager", "compile")
 # Timed only when asked for (--impls): softsign_ext's Triton kernel (softsign_ext.triton_softsign,
 # CUDA with Triton installed; forward only).
 OPTIONAL_IMPLS = ("triton",)
+ALL_IMPLS = IMPLS + OPTIONAL_IMPLS
 # Elements of the float64 reference computed at a time by the checks.
 CHECK_CHUNK = 1 << 24
 # Tolerance, in units of the dtype's eps, of the half-precision gradient checks.
@@ -45,7 +46,7 @@ def forward_fn(impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if impl == "triton":
         from softsign_ext.triton_softsign import triton_softsign
         return triton_softsign
-    raise ValueError(f"unknown impl {impl!r}; choose from {IMPLS + OPTIONAL_IMPLS}")
+    raise ValueError(f"unknown impl {impl!r}; choose from {ALL_IMPLS}")
 
 
 def make_call(impl: str, direction: str, x: torch.Tensor, grad: torch.Tensor) -> Callable[[], torch.Tensor]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .cases import DTYPES, format_shape
-from .impls import IMPLS, OPTIONAL_IMPLS
+from .impls import ALL_IMPLS
 from .records import Record
 from .timing import TIMINGS
 
@@ -118,7 +118,7 @@ def _plot_sweep(records: list[Record], path: str) -> None:
         raise ValueError("no size-sweep records to plot")
     fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False, sharey=True)
     for ax, dtype in zip(axes[0], dtypes):
-        for color, impl in enumerate(IMPLS + OPTIONAL_IMPLS):
+        for color, impl in enumerate(ALL_IMPLS):
             for direction, style in (("forward", "-"), ("backward", "--")):
                 pts = sorted((r.shape[0], r.gbps) for r in sweep if r.dtype == dtype and r.impl == impl and r.direction == direction)
                 if pts:
@@ -141,14 +141,14 @@ def _plot_shapes(records: list[Record], path: str) -> None:
         raise ValueError("no bandwidth records to plot")
     dtypes = sorted({r.dtype for r in rows}, key=list(DTYPES).index)
     groups = list(dict.fromkeys((format_shape(r.shape), r.direction) for r in rows))
-    impls = [impl for impl in IMPLS + OPTIONAL_IMPLS if any(r.impl == impl for r in rows)]
+    impls = [impl for impl in ALL_IMPLS if any(r.impl == impl for r in rows)]
     width = 0.8 / len(impls)
     fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 1.2 * len(groups)), 3.2 * len(dtypes)), squeeze=False)
     for ax, dtype in zip(axes[:, 0], dtypes):
         for i, impl in enumerate(impls):
             gbps = {(format_shape(r.shape), r.direction): r.gbps for r in rows if r.dtype == dtype and r.impl == impl}
             ax.bar([g + i * width for g in range(len(groups))], [gbps.get(group, 0) for group in groups], width,
-                   color=f"C{(IMPLS + OPTIONAL_IMPLS).index(impl)}", label=impl)
+                   color=f"C{ALL_IMPLS.index(impl)}", label=impl)
         ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
         ax.set_xticklabels([f"{shape}\n{direction}" for shape, direction in groups], fontsize=8)
         ax.set_title(f"{dtype} ({rows[0].device})", fontsize=9)
