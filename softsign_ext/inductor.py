@@ -17,8 +17,9 @@ inside compiled code, or for a kernel study::
         ...
     SOFTSIGN_EXT_INDUCTOR_FUSION=0 python ...      # the default, read at import
 
-The setting is part of torch.compile's cache key (``torch.compiler.config.cache_key_tag``),
-so the FX graph and AOTAutograd caches never hand back code compiled under the other one.
+The setting, softsign_ext's version and the decompositions' code are part of torch.compile's
+cache key (``torch.compiler.config.cache_key_tag``), so the FX graph and AOTAutograd caches
+never hand back code compiled under another of them.
 Functions compiled before a change keep their code until they are compiled again (after
 ``torch._dynamo.reset()``, or in a new process), as with Inductor's own settings.
 """
@@ -26,8 +27,10 @@ Functions compiled before a change keep their code until they are compiled again
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.abc
 import importlib.util
+import inspect
 import os
 import sys
 from typing import Iterator
@@ -106,14 +109,16 @@ def _apply() -> None:
     """Brings the cache key and, once Inductor is loaded, its decomposition table in line
     with the setting."""
     global _cache_token
-    # Every cached artifact records which form softsign compiled to, and with which
-    # release of softsign_ext: a cache written under the other setting or another
-    # release is never read back. (A tag the user set is kept in front of ours.)
+    # Every cached artifact records which form softsign compiled to, with which release
+    # of softsign_ext and which decompositions' code: a cache written under the other
+    # setting, another release or other decompositions (an edited checkout keeps its
+    # version) is never read back. (A tag the user set is kept in front of ours.)
     config = torch.compiler.config
     tag = config.cache_key_tag
     if _cache_token and tag.endswith(_cache_token):
         tag = tag[: -len(_cache_token)]
-    _cache_token = f"softsign_ext-{__version__}-{'fused' if _fusion else 'kernel'}"
+    code = hashlib.sha256("".join(inspect.getsource(fn) for fn in DECOMPOSITIONS.values()).encode()).hexdigest()
+    _cache_token = f"softsign_ext-{__version__}-{code[:16]}-{'fused' if _fusion else 'kernel'}"
     config.cache_key_tag = tag + _cache_token
     table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
     if table_module is not None:

@@ -141,6 +141,18 @@ def test_the_switch():
         inductor.set_fusion("no")
 
 
+def test_the_cache_key_follows_the_decompositions_code(monkeypatch):
+    """An edited decomposition (same release) must not be served code cached under the old one."""
+    before = torch.compiler.config.cache_key_tag
+    monkeypatch.setitem(inductor.DECOMPOSITIONS, torch.ops.softsign_ext.softsign_backward.default,
+                        lambda grad, x: grad / (1 + x.abs()) ** 2)
+    inductor.set_fusion(True)
+    assert torch.compiler.config.cache_key_tag != before
+    monkeypatch.undo()
+    inductor.set_fusion(True)
+    assert torch.compiler.config.cache_key_tag == before
+
+
 def test_a_cache_key_tag_of_the_user_is_kept():
     previous = torch.compiler.config.cache_key_tag
     try:
