@@ -88,6 +88,23 @@ def test_kernelbench_records_store_mean_and_median(tmp_path, capsys):
     assert "KernelBench protocol" in capsys.readouterr().out
 
 
+def test_kernelbench_times_other_submissions_and_leaves_out_wrong_ones(tmp_path, capsys):
+    model = "import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return {}\n"
+    (tmp_path / "right.py").write_text(model.format("x / (1 + x.abs())"))
+    (tmp_path / "wrong.py").write_text(model.format("x / (2 + x.abs())"))
+    records = _run(tmp_path, "--kernelbench", "--shapes", "16x1024", "--trials", "3",
+                   "--submission", str(tmp_path / "right.py"), "--submission", f"theirs={tmp_path / 'wrong.py'}")
+    assert [r["impl"] for r in records] == ["copy", "reference", "ModelNew", "compile(reference)", "right"]
+    assert "theirs float32: failed, left out of the timing (AssertionError: theirs float32:" in capsys.readouterr().out
+
+
+def test_submission_needs_kernelbench(tmp_path, capsys):
+    (tmp_path / "model.py").write_text("")
+    with pytest.raises(SystemExit):
+        cli.main(["--device", "cpu", "--submission", str(tmp_path / "model.py")])
+    assert "--submission is timed by --kernelbench" in capsys.readouterr().err
+
+
 def test_graph_records_and_plot(tmp_path, capsys):
     png = tmp_path / "graphs.png"
     records = _run(tmp_path, "--graphs", "pointwise_chain,mlp_block", "--graph-modes", "eager,compile",

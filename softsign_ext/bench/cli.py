@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from typing import Callable, Iterable, Optional
 
@@ -97,6 +98,14 @@ def parse_powers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"sizes are powers of two like 10:31:3 or 10,20; not {text!r}") from None
 
 
+def parse_submission(text: str) -> tuple[str, str]:
+    """'NAME=FILE' or 'FILE' (named after the file): a KernelBench submission to time."""
+    name, _, path = text.rpartition("=") if "=" in text else (os.path.splitext(os.path.basename(text))[0], "", text)
+    if not os.path.isfile(path):
+        raise argparse.ArgumentTypeError(f"no submission file {path!r}")
+    return name, path
+
+
 def parse_device(text: str) -> torch.device:
     try:
         device = torch.device(text)
@@ -143,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"{' and '.join(format_shape(s) for s in SMALL_CALL_SHAPES)})")
     parser.add_argument("--kernelbench", action="store_true",
                         help="only KernelBench's protocol: torch.rand float32, L2 flushed, mean of --trials calls")
+    parser.add_argument("--submission", action="append", type=parse_submission, default=[], metavar="[NAME=]FILE",
+                        help="with --kernelbench: also time this KernelBench submission file (its ModelNew), "
+                             "named NAME (default the file's name); repeatable")
     parser.add_argument("--trials", type=int, default=KERNELBENCH_TRIALS,
                         help=f"timed calls per model with --kernelbench (default {KERNELBENCH_TRIALS})")
     parser.add_argument("--graphs", type=parse_list(GRAPHS), nargs="?", const=list(GRAPHS), default=None,
@@ -175,6 +187,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("--impls triton needs a CUDA device and Triton (pip install triton)")
     print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
 
+    if args.submission and not args.kernelbench:
+        parser.error("--submission is timed by --kernelbench; add --kernelbench")
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
         # Every precision KernelBench evaluates on CUDA; float32 alone on a CPU.
@@ -184,7 +198,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error(f"--kernelbench runs KernelBench's precisions {','.join(precisions)}, not {','.join(names)}")
         progress = progress_bar(len(names), not args.no_progress)
         records = kernelbench_records(device, fitting_shape(wanted, device), args.trials,
-                                      tuple(DTYPES[name] for name in names), progress)
+                                      tuple(DTYPES[name] for name in names), progress, dict(args.submission))
         progress.close()
     elif args.graphs:
         dtypes = [DTYPES[d] for d in (args.dtypes or parse_list(DTYPES)(defaults["graph_dtypes"]))]
