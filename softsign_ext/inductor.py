@@ -52,13 +52,19 @@ def softsign_decomposition(x: torch.Tensor) -> torch.Tensor:
 
 
 def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    # The kernels' formula (csrc/softsign_math.h): one division, its result used twice.
-    # |x| is written max(x, -x) (the same value for every x, nan included) so that x has two
-    # users, as in autograd's formula for F.softsign: where x is costly to recompute (a
-    # LayerNorm's output), Inductor then stores x in its own dtype, as it does for
-    # F.softsign, instead of this function's float32 result (twice the bytes in bfloat16).
-    reciprocal = 1 / (1 + torch.maximum(x, -x))
-    return grad_output * reciprocal * reciprocal
+    # grad / (1 + |x|)^2 with one division, as the kernels (csrc/softsign_math.h), but
+    # dividing by the square rather than multiplying by the reciprocal twice: where the
+    # gradient fuses into a LayerNorm's backward reduction, Inductor's kernel for this form
+    # ran as fast as F.softsign's, the reciprocal form's markedly slower
+    # (benchmarks/README.md). The square overflows for |x| > 1.8e19 in float32, giving 0
+    # where the kernels give grad * r * r: below 3e-39 of grad, and 0 from compiled
+    # F.softsign too (its two terms cancel). |x| is written max(x, -x) (the same value for
+    # every x, nan included) so that x has two users, as in autograd's formula for
+    # F.softsign: where x is costly to recompute (a LayerNorm's output), Inductor then
+    # stores x in its own dtype, as it does for F.softsign, instead of this function's
+    # float32 result (twice the bytes in bfloat16).
+    denominator = 1 + torch.maximum(x, -x)
+    return grad_output / (denominator * denominator)
 
 
 DECOMPOSITIONS = {
