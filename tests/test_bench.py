@@ -1,11 +1,13 @@
-"""The benchmark's options and outputs, on tiny CPU runs: every record kind, the JSON
-fields benchmarks/README.md documents, and the checks that refuse a wrong implementation."""
+"""The benchmark's options and outputs, on tiny runs (on the CPU, and on CUDA where there
+is a GPU): every record kind, the JSON fields benchmarks/README.md documents, and the
+checks that refuse a wrong implementation."""
 
 import json
 
 import pytest
 import torch
 
+from _helpers import needs_cuda
 from softsign_ext.bench import cli, graphs, impls, small_calls
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
@@ -96,6 +98,20 @@ def test_kernelbench_times_other_submissions_and_leaves_out_wrong_ones(tmp_path,
                    "--submission", str(tmp_path / "right.py"), "--submission", f"theirs={tmp_path / 'wrong.py'}")
     assert [r["impl"] for r in records] == ["copy", "reference", "ModelNew", "compile(reference)", "right"]
     assert "theirs float32: failed, left out of the timing (AssertionError: theirs float32:" in capsys.readouterr().out
+
+
+@needs_cuda
+def test_kernelbench_on_cuda_also_keeps_device_timing(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert cli.main(["--device", "cuda", "--no-progress", "--kernelbench", "--shapes", "16x1024", "--trials", "3",
+                     "--dtypes", "float32", "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert [r["impl"] for r in records][:3] == ["copy", "reference", "ModelNew"]
+    for r in records:
+        assert r["timing"] == "launch" and r["extra"]["device_mean_ms"] > 0
+        assert r["extra"]["device_pct_of_copy"] == pytest.approx(
+            100 * records[0]["extra"]["device_mean_ms"] / r["extra"]["device_mean_ms"])
+    assert "device ms: the same trials in device time" in capsys.readouterr().out
 
 
 def test_submission_needs_kernelbench(tmp_path, capsys):
