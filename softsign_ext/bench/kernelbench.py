@@ -77,10 +77,10 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
                         progress=None, others: "dict[str, str] | None" = None) -> list[Record]:
     """Each model in each dtype: checked at KernelBench's tolerance, then `trials` calls
     timed round robin with the L2 cache flushed before each (on CUDA, in launch timing as
-    KernelBench times, then in device timing). `others` maps a
-    name to a submission file of someone else's (ModelNew), timed beside ours; where one
-    fails in a dtype (an error, or wrong at the tolerance) it is left out of that dtype's
-    timing and the failure is printed."""
+    KernelBench times, then in device timing). `others` maps a name to someone else's
+    submission file (its ModelNew), timed beside ours; where one fails in a dtype (an
+    error, or wrong at the tolerance) it is left out of that dtype's timing and the
+    failure is printed."""
     timed = models(device)
     for name, path in (others or {}).items():
         timed[name] = load_model_new(path)()
@@ -109,8 +109,8 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
                 del passing[name]
         calls = {name: (lambda model=model, x=x: model(x)) for name, model in passing.items()}
         samples = time_calls(calls, device, timing, rounds=trials, before_each=flush)
-        # On CUDA the same trials again in device timing, the host's path hidden: where a
-        # model's share of copy differs between the two, the difference is its host path.
+        # On CUDA the same trials again in device timing (the same flush before each): the
+        # difference from launch timing is the time the GPU waited for the launch.
         device_samples = time_calls(calls, device, "device", rounds=trials, before_each=flush) if flush else {}
         rows = []
         for name, times in samples.items():

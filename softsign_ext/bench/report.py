@@ -50,7 +50,7 @@ def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
                      f"{r.extra['speedup_vs_reference']:>8.2f}x{device}")
     if "device_mean_ms" in rows[0].extra:
         lines.append(f"  device ms: the same trials in {TIMINGS['device']}; the difference from the mean is the "
-                     "host's launch path")
+                     "time the GPU waited for the launch")
     return lines
 
 
