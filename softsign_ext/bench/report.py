@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from .cases import DTYPES, format_shape
 from .impls import ALL_IMPLS
 from .records import Record
@@ -89,6 +91,11 @@ def format_table(records: list[Record]) -> str:
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)
+
+
+def _wrapped(name: str) -> str:
+    """A graph's name on lines short enough for its bar group's label."""
+    return "\n".join(textwrap.wrap(name.replace("_", " "), 12))
 
 
 def _pyplot():
@@ -180,9 +187,9 @@ def _plot_graph_ratios(records: list[Record], path: str) -> None:
             xs = [g + (m - (len(modes) - 1) / 2) * width for g, key in enumerate(groups) if key in ratios]
             ax.bar(xs, [ratios[key] for key in groups if key in ratios], width, label=mode, color=f"C{m}")
         ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_xticks(range(len(groups)), [f"{graph}\n{direction}" for graph, direction in groups], fontsize=7)
+        ax.set_xticks(range(len(groups)), [f"{_wrapped(graph)}\n{direction}" for graph, direction in groups], fontsize=7)
         ax.set_ylabel("softsign_ext / nn.Softsign")
-        ax.set_title(f"{dtype}, {timing} timing ({ours[0].device})", fontsize=9)
+        ax.set_title(textwrap.fill(f"{dtype}, {timing} timing ({ours[0].device})", 110), fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
