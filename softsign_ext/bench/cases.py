@@ -12,6 +12,8 @@ import torch
 import softsign_ext
 
 KERNELBENCH_SHAPE = (4096, 393216)
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 

@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip the small-call table (host overhead per call at "
                              f"{' and '.join(format_shape(s) for s in SMALL_CALL_SHAPES)})")
     parser.add_argument("--kernelbench", action="store_true",
-                        help="only KernelBench's protocol: torch.rand float32, L2 flushed, mean of --trials calls")
+                        help="only KernelBench's protocol: torch.rand in its precisions (float32 alone on a CPU), L2 "
+                             "flushed, mean of --trials calls; on CUDA also in device timing")
     parser.add_argument("--submission", action="append", type=parse_submission, default=[], metavar="[NAME=]FILE",
                         help="with --kernelbench: also time this KernelBench submission file (its ModelNew), "
                              "named NAME (default the file's name); repeatable")
@@ -185,10 +186,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"--timing {timing} needs a CUDA device; a CPU is timed by the wall clock")
     if "triton" in args.impls and (device.type != "cuda" or importlib.util.find_spec("triton") is None):
         parser.error("--impls triton needs a CUDA device and Triton (pip install triton)")
-    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
-
     if args.submission and not args.kernelbench:
         parser.error("--submission is timed by --kernelbench; add --kernelbench")
+    print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
+
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
         # Every precision KernelBench evaluates on CUDA; float32 alone on a CPU.

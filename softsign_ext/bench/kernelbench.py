@@ -111,7 +111,8 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
         samples = time_calls(calls, device, timing, rounds=trials, before_each=flush)
         # On CUDA the same trials again in device timing (the same flush before each): the
         # difference from launch timing is the time the GPU waited for the launch.
-        device_samples = time_calls(calls, device, "device", rounds=trials, before_each=flush) if flush else {}
+        device_samples = (time_calls(calls, device, "device", rounds=trials, before_each=flush)
+                          if device.type == "cuda" else {})
         rows = []
         for name, times in samples.items():
             record = Record.from_samples(times, kind="kernelbench", impl=name, direction="forward",

@@ -98,6 +98,11 @@ def _wrapped(name: str) -> str:
     return "\n".join(textwrap.wrap(name.replace("_", " "), 12))
 
 
+def _title(text: str) -> str:
+    """A panel's title on lines that fit the figure (a CPU's device name is long)."""
+    return textwrap.fill(text, 110)
+
+
 def _pyplot():
     try:
         import matplotlib
@@ -135,7 +140,7 @@ def _plot_sweep(records: list[Record], path: str) -> None:
                 if pts:
                     ax.plot(*zip(*pts), style, color=f"C{color}", marker="o", ms=3, label=f"{impl} {direction}")
         ax.set_xscale("log", base=2)
-        ax.set_title(f"{dtype} ({sweep[0].device})")
+        ax.set_title(_title(f"{dtype} ({sweep[0].device})"))
         ax.set_xlabel("elements")
         ax.grid(True, alpha=0.3)
     axes[0][0].set_ylabel("GB/s (each tensor read or written once)")
@@ -162,7 +167,7 @@ def _plot_shapes(records: list[Record], path: str) -> None:
                    color=f"C{ALL_IMPLS.index(impl)}", label=impl)
         ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
         ax.set_xticklabels([f"{shape}\n{direction}" for shape, direction in groups], fontsize=8)
-        ax.set_title(f"{dtype} ({rows[0].device})", fontsize=9)
+        ax.set_title(_title(f"{dtype} ({rows[0].device})"), fontsize=9)
         ax.set_ylabel("GB/s")
         ax.grid(True, axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=7)
@@ -189,7 +194,7 @@ def _plot_graph_ratios(records: list[Record], path: str) -> None:
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(groups)), [f"{_wrapped(graph)}\n{direction}" for graph, direction in groups], fontsize=7)
         ax.set_ylabel("softsign_ext / nn.Softsign")
-        ax.set_title(textwrap.fill(f"{dtype}, {timing} timing ({ours[0].device})", 110), fontsize=9)
+        ax.set_title(_title(f"{dtype}, {timing} timing ({ours[0].device})"), fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
