@@ -30,10 +30,10 @@ BACKENDS = ("cuda", "triton")
 # is replaced by the file's text, once); the host function below calls their launcher.
 CUDA_ROOT_INCLUDES = ("softsign.h", "elementwise_cuda.cuh", "softsign_cuda_ops.cuh")
 CUDA_ENTRY = r"""
-// The submission's entry point: softsign of a CUDA tensor into a new tensor of its
-// layout, through the package's launcher and functor (the dispatch names the
-// dtypes it takes when given another).
-torch::Tensor softsign_forward(torch::Tensor x) {
+// The submission's kernel launch: softsign of a CUDA tensor into a new tensor of its
+// layout, through the package's launcher and functor (the dispatch names the dtypes it
+// takes when given another).
+torch::Tensor softsign_forward(const torch::Tensor& x) {
   TORCH_CHECK(x.is_cuda(), "ModelNew runs on CUDA tensors, not ", x.device());
   torch::Tensor out = torch::empty_like(x);
   if (x.numel() > 0) {
@@ -42,6 +42,33 @@ torch::Tensor softsign_forward(torch::Tensor x) {
     });
   }
   return out;
+}
+"""
+# The submission's Python entry point, bound as the package binds its own
+# (csrc/python_module.cpp): the tensor unwrapped and the result wrapped by hand, the GIL
+# released around the launch. pybind11's generic binding took more host time per call,
+# which KernelBench's timing (CUDA events on an idle GPU) counts.
+CUDA_BINDING = r"""
+torch::Tensor softsign_forward(const torch::Tensor& x);
+
+static PyObject* softsign_forward_py(PyObject* /*module*/, PyObject* x) {
+  HANDLE_TH_ERRORS
+  TORCH_CHECK_TYPE(THPVariable_Check(x), "ModelNew takes a tensor, not ", Py_TYPE(x)->tp_name);
+  torch::Tensor result;
+  {
+    const pybind11::gil_scoped_release no_gil;
+    result = softsign_forward(THPVariable_Unpack(x));
+  }
+  return THPVariable_Wrap(std::move(result));
+  END_HANDLE_TH_ERRORS
+}
+
+static PyMethodDef softsign_forward_def = {"softsign_forward", softsign_forward_py, METH_O,
+                                           "softsign of a CUDA tensor, into a new tensor"};
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.add_object("softsign_forward", pybind11::reinterpret_steal<pybind11::object>(
+                                       PyCFunction_NewEx(&softsign_forward_def, nullptr, nullptr)));
 }
 """
 HEADER = """\
@@ -96,12 +123,11 @@ def generate_cuda() -> str:
     return (HEADER.format(backend="cuda", version=__version__, what=what)
             + "import torch\nimport torch.nn as nn\nfrom torch.utils.cpp_extension import load_inline\n\n"
             + f"softsign_cuda_source = r'''{source}'''\n\n"
-            + 'softsign_cpp_source = "torch::Tensor softsign_forward(torch::Tensor x);"\n\n'
+            + f"softsign_cpp_source = r'''{CUDA_BINDING}'''\n\n"
             + "softsign_cuda = load_inline(\n"
             + '    name="softsign_ext_kernelbench",\n'
             + "    cpp_sources=softsign_cpp_source,\n"
             + "    cuda_sources=softsign_cuda_source,\n"
-            + '    functions=["softsign_forward"],\n'
             + '    extra_cuda_cflags=["-O3"],\n'
             + ")\n"
             + MODEL_NEW.format(what="softsign_ext's CUDA kernel", call="softsign_cuda.softsign_forward"))

@@ -47,16 +47,21 @@ def softsign_kernel(x_ptr, y_ptr, n_elements, VEC: tl.constexpr, THREADS: tl.con
 
 
 # (device, dtype, element count, whether x is 16-byte aligned): the kernel the autotuner
-# chose for them, compiled, with its launch arguments. Launching the compiled kernel skips
-# the autotuner's and the JIT's argument handling on every call, host time that showed in
-# KernelBench's timing (CUDA events on an idle GPU); the key holds everything the
-# compiled kernel was specialized on.
+# chose for them, compiled, with its launch arguments and Triton's lookup of a device's
+# current stream. Every later call launches it through CompiledKernel.run (Triton 3's
+# launcher: grid, stream, function, packed metadata, launch metadata, enter and exit hooks,
+# then the kernel's arguments) with no launch metadata or hooks, skipping the autotuner's
+# and the JIT's argument handling and the dict of arguments Triton builds for launch hooks
+# on every launch: host time that KernelBench's timing (CUDA events on an idle GPU)
+# counts. So Triton's launch hooks (its profiler's) do not see these launches. The key
+# holds everything the compiled kernel was specialized on.
 _LAUNCHES = {}
 
 
 def triton_softsign(x: torch.Tensor) -> torch.Tensor:
-    """x / (1 + |x|) of a CUDA tensor of float32, bfloat16 or float16, through
-    softsign_kernel (a non-contiguous x is made contiguous first)."""
+    """x / (1 + |x|) of a CUDA tensor of float32, bfloat16 or float16 on the current CUDA
+    device (as every Triton launch), through softsign_kernel (a non-contiguous x is made
+    contiguous first)."""
     if not x.is_cuda or x.dtype not in (torch.float32, torch.bfloat16, torch.float16):
         raise ValueError(f"triton_softsign takes a CUDA tensor of float32, bfloat16 or float16, not {x.dtype} "
                          f"on {x.device}")
@@ -68,9 +73,14 @@ def triton_softsign(x: torch.Tensor) -> torch.Tensor:
     key = (x.device, x.dtype, n_elements, x.data_ptr() % 16 == 0)
     launch = _LAUNCHES.get(key)
     if launch is not None:
-        kernel, grid, vec, threads = launch
-        kernel[grid](x, y, n_elements, vec, threads)
+        kernel, grid, vec, threads, current_stream = launch
+        kernel.run(grid[0], grid[1], grid[2], current_stream(x.get_device()), kernel.function, kernel.packed_metadata,
+                   None, None, None, x, y, n_elements, vec, threads)
         return y
+    driver = triton.runtime.driver.active
+    if x.get_device() != driver.get_current_device():
+        raise ValueError(f"triton_softsign runs on the current CUDA device (cuda:{driver.get_current_device()}), "
+                         f"and x is on {x.device}: call it inside `with torch.cuda.device(x.device):`")
     vec = 16 // x.element_size()
     softsign_kernel[lambda meta: (triton.cdiv(n_elements, vec * meta["THREADS"]),)](x, y, n_elements, VEC=vec)
     best = softsign_kernel.best_config
@@ -78,6 +88,7 @@ def triton_softsign(x: torch.Tensor) -> torch.Tensor:
     grid = (triton.cdiv(n_elements, vec * threads), 1, 1)
     kernel = softsign_kernel.fn.warmup(x, y, n_elements, VEC=vec, THREADS=threads, num_warps=best.num_warps,
                                        num_stages=best.num_stages, grid=grid)
-    _LAUNCHES[key] = (kernel, grid, vec, threads)
+    kernel._init_handles()  # loads the kernel: sets kernel.run and kernel.function
+    _LAUNCHES[key] = (kernel, grid, vec, threads, driver.get_current_stream)
     return y
 # kernelbench: end

@@ -628,10 +628,10 @@ struct SoftsignGradOp {
 
 }  // namespace softsign_ext
 
-// The submission's entry point: softsign of a CUDA tensor into a new tensor of its
-// layout, through the package's launcher and functor (the dispatch names the
-// dtypes it takes when given another).
-torch::Tensor softsign_forward(torch::Tensor x) {
+// The submission's kernel launch: softsign of a CUDA tensor into a new tensor of its
+// layout, through the package's launcher and functor (the dispatch names the dtypes it
+// takes when given another).
+torch::Tensor softsign_forward(const torch::Tensor& x) {
   TORCH_CHECK(x.is_cuda(), "ModelNew runs on CUDA tensors, not ", x.device());
   torch::Tensor out = torch::empty_like(x);
   if (x.numel() > 0) {
@@ -643,13 +643,34 @@ torch::Tensor softsign_forward(torch::Tensor x) {
 }
 '''
 
-softsign_cpp_source = "torch::Tensor softsign_forward(torch::Tensor x);"
+softsign_cpp_source = r'''
+torch::Tensor softsign_forward(const torch::Tensor& x);
+
+static PyObject* softsign_forward_py(PyObject* /*module*/, PyObject* x) {
+  HANDLE_TH_ERRORS
+  TORCH_CHECK_TYPE(THPVariable_Check(x), "ModelNew takes a tensor, not ", Py_TYPE(x)->tp_name);
+  torch::Tensor result;
+  {
+    const pybind11::gil_scoped_release no_gil;
+    result = softsign_forward(THPVariable_Unpack(x));
+  }
+  return THPVariable_Wrap(std::move(result));
+  END_HANDLE_TH_ERRORS
+}
+
+static PyMethodDef softsign_forward_def = {"softsign_forward", softsign_forward_py, METH_O,
+                                           "softsign of a CUDA tensor, into a new tensor"};
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.add_object("softsign_forward", pybind11::reinterpret_steal<pybind11::object>(
+                                       PyCFunction_NewEx(&softsign_forward_def, nullptr, nullptr)));
+}
+'''
 
 softsign_cuda = load_inline(
     name="softsign_ext_kernelbench",
     cpp_sources=softsign_cpp_source,
     cuda_sources=softsign_cuda_source,
-    functions=["softsign_forward"],
     extra_cuda_cflags=["-O3"],
 )
 
