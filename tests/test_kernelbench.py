@@ -185,3 +185,23 @@ def test_cuda_submission_gives_the_package_bits(dtype):
 @pytest.mark.parametrize("dtype", list(KERNELBENCH_TOLERANCE), ids=str)
 def test_triton_submission_matches_kernelbench_reference(dtype):
     _check_submission(load_model_new(GENERATED["triton"])(), dtype, exact=False)
+
+
+@needs_cuda
+def test_cuda_submission_refuses_what_is_not_a_cuda_tensor():
+    model_new = load_model_new(GENERATED["cuda"])()
+    with pytest.raises(RuntimeError, match="ModelNew runs on CUDA tensors, not cpu"):
+        model_new(torch.rand(3))
+    with pytest.raises(TypeError, match="ModelNew takes a tensor, not int"):
+        model_new(3)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2 or not HAS_TRITON, reason="needs 2 CUDA GPUs and Triton")
+def test_triton_kernel_runs_on_the_current_device_only():
+    from softsign_ext.triton_softsign import triton_softsign
+    x = torch.rand(4097, device="cuda:1")
+    with pytest.raises(ValueError, match=r"x is on cuda:1: call it inside `with torch.cuda.device\(x.device\):`"):
+        triton_softsign(x)
+    with torch.cuda.device(1):
+        y = triton_softsign(x)
+    torch.testing.assert_close(y, KernelBenchModel()(x.double()).float(), atol=1e-6, rtol=1e-6)
