@@ -81,8 +81,9 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
     submission file (its ModelNew), timed beside ours; where one fails in a dtype (an
     error, or wrong at the tolerance) it is left out of that dtype's timing and the
     failure is printed."""
+    others = others or {}
     timed = models(device)
-    for name, path in (others or {}).items():
+    for name, path in others.items():
         timed[name] = load_model_new(path)()
     flush = None
     if device.type == "cuda":
@@ -103,7 +104,7 @@ def kernelbench_records(device: torch.device, shape: tuple[int, ...] = KERNELBEN
                 torch.testing.assert_close(model(x), expected, atol=tolerance, rtol=tolerance,
                                            msg=lambda m, name=name: f"{name} {dtype_name(dtype)}: {m}")
             except Exception as error:
-                if name not in (others or {}):
+                if name not in others:
                     raise  # ours must pass
                 print(f"{name} {dtype_name(dtype)}: failed, left out of the timing ({first_line(error)})")
                 del passing[name]
