@@ -103,6 +103,24 @@ def test_fuses_with_pointwise_ops_and_reductions(graph, backward, dtype, device)
     assert allocations(ours) == allocations(theirs), ours
 
 
+def kernel_sources(code: str) -> list[str]:
+    """The source of each kernel the wrapper code compiles (the text between triple quotes)."""
+    return re.findall(r"'''(.*?)'''", code, re.DOTALL)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_forward_kernels_are_f_softsigns_but_for_names(graph, dtype, device):
+    """With kernels named by number (as the benchmark compiles), the forward's kernels are
+    F.softsign's, character for character: the same code, so under max-autotune the same
+    kernel to tune (softsign_ext.bench.graphs)."""
+    with torch._inductor.config.patch({"triton.descriptive_names": False}):
+        theirs = kernel_sources(compiled_code(GRAPHS[graph], F.softsign, device, dtype=dtype))
+        ours = kernel_sources(compiled_code(GRAPHS[graph], softsign_ext.softsign, device, dtype=dtype))
+    assert theirs and ours == theirs
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_fuses_with_dynamic_shapes(device):
     torch._dynamo.reset()
