@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from _helpers import needs_cuda
+from torch._dynamo.utils import counters
+
 from softsign_ext.bench import cli, graphs, impls, small_calls
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
@@ -123,22 +125,50 @@ def test_submission_needs_kernelbench(tmp_path, capsys):
 
 def test_graph_records_and_plot(tmp_path, capsys):
     png = tmp_path / "graphs.png"
+    counters.clear()
     records = _run(tmp_path, "--graphs", "pointwise_chain,mlp_block", "--graph-modes", "eager,compile",
                    "--graph-shape", "8x32", "--dtypes", "float32", "--plot", str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # 2 graphs x 2 modes x 2 directions x 2 impls, wall-clock timing on a CPU
-    assert len(records) == 16
+    # 2 graphs x 2 directions x (2 impls in eager + 3 compiled: nn.Softsign's model again, the A/A),
+    # wall-clock timing on a CPU
+    assert len(records) == 20
+    assert counters["stats"]["unique_graphs"] == 12  # each compiled model and direction compiled on its own
     assert {(r["kind"], r["timing"], tuple(r["shape"])) for r in records} == {("graph", "wall", (8, 32))}
     assert {(r["extra"]["graph"], r["extra"]["mode"], r["direction"], r["impl"]) for r in records} == {
         (g, m, d, i) for g in ("pointwise_chain", "mlp_block") for m in ("eager", "compile")
-        for d in ("forward", "fwd+bwd") for i in ("nn.Softsign", "softsign_ext")}
+        for d in ("forward", "fwd+bwd") for i in ("nn.Softsign", "softsign_ext", graphs.RECOMPILED)
+        if m == "compile" or i != graphs.RECOMPILED}
     by_key = {(r["extra"]["graph"], r["extra"]["mode"], r["direction"], r["impl"]): r for r in records}
     for (graph, mode, direction, impl), r in by_key.items():
-        if impl == "softsign_ext":
+        if impl != "nn.Softsign":
             theirs = by_key[(graph, mode, direction, "nn.Softsign")]
             assert r["extra"]["vs_nn_softsign"] == pytest.approx(r["median_ms"] / theirs["median_ms"])
     table = capsys.readouterr().out
-    assert "graph mlp_block, float32 8x32" in table and "ratio" in table
+    assert "graph mlp_block, float32 8x32" in table and "ratio" in table and "A/A" in table
+
+
+@needs_cuda
+def test_graphs_tune_each_compile_on_its_own(monkeypatch, tmp_path):
+    """Under max-autotune each compiled model (nn.Softsign's, softsign_ext's and nn.Softsign's
+    again, the A/A) tunes its own kernel: a compile that read another's tuned config would
+    hide the autotuner's spread from the A/A."""
+    from torch._inductor.runtime.triton_heuristics import CachingAutotuner
+
+    tuned = set()
+    benchmark_all_configs = CachingAutotuner.benchmark_all_configs
+
+    def recording(self, *args, **kwargs):
+        tuned.add(id(self))
+        return benchmark_all_configs(self, *args, **kwargs)
+
+    monkeypatch.setattr(CachingAutotuner, "benchmark_all_configs", recording)
+    monkeypatch.setattr(graphs, "GRAPH_DIRECTIONS", ("forward",))
+    counters.clear()
+    records = _run(tmp_path, "--device", "cuda", "--graphs", "layer_norm_residual", "--graph-modes", "max-autotune",
+                   "--graph-shape", "1024x4096", "--dtypes", "float32", "--timing", "device")
+    assert {r["impl"] for r in records} == {"nn.Softsign", "softsign_ext", graphs.RECOMPILED}
+    assert counters["stats"]["unique_graphs"] == 3
+    assert len(tuned) == 3
 
 
 def test_a_wrong_activation_fails_the_graph_check(monkeypatch):

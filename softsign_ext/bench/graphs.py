@@ -2,9 +2,17 @@
 softsign_ext.Softsign, in eager, torch.compile and torch.compile(mode="max-autotune"),
 forward (inference, no autograd) and forward + backward (a training step's gradients of
 the input and every parameter). Each row's ratio is softsign_ext's time over nn.Softsign's
-in the same mode, dtype and run; both are timed round robin."""
+in the same mode, dtype and run; all are timed round robin. Compiled, each model is
+compiled on its own (fresh Inductor caches), and nn.Softsign's model is compiled a second
+time and timed with them: its ratio to the first (the A/A) is how far two compiles of the
+same model differ in that run. Under max-autotune Inductor's autotuner may choose a
+different config for the same kernel in each compile, and the A/A shows how much that
+moves a row."""
 
 from __future__ import annotations
+
+import contextlib
+import tempfile
 
 import torch
 from torch import nn
@@ -17,6 +25,8 @@ from .timing import time_calls
 
 GRAPH_MODES = ("eager", "compile", "max-autotune")
 ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": softsign_ext.Softsign}
+# The A/A: nn.Softsign's model compiled again, in the compiled modes.
+RECOMPILED = "nn.Softsign again"
 GRAPH_DIRECTIONS = ("forward", "fwd+bwd")
 # ‖ours - nn.Softsign's‖ / ‖nn.Softsign's‖ allowed, per dtype, for outputs and gradients.
 AGREEMENT = {torch.float32: 1e-4, torch.bfloat16: 2e-2, torch.float16: 5e-3, torch.float64: 1e-10}
@@ -110,43 +120,76 @@ def _make_calls(model: nn.Module, mode: str, direction: str, x: torch.Tensor, gr
     return call
 
 
+def _models(name: str, rows: int, width: int, device: torch.device, dtype: torch.dtype) -> dict[str, nn.Module]:
+    """The graph with each activation, and nn.Softsign's again for the A/A, all with the
+    same parameters."""
+    graph = GRAPHS[name]
+    # Dynamo reuses a compiled graph for another instance of the same class (parameters
+    # are inputs), so the A/A's model is of a subclass of its own.
+    classes = {**{impl: (graph, act) for impl, act in ACTIVATIONS.items()},
+               RECOMPILED: (type(graph.__name__, (graph,), {}), ACTIVATIONS["nn.Softsign"])}
+    models = {}
+    for impl, (cls, act) in classes.items():
+        torch.manual_seed(0)
+        models[impl] = cls(act(), rows, width).to(device=device, dtype=dtype)
+    return models
+
+
+def _checked_calls(label: str, calls: dict, dtype: torch.dtype, own_caches) -> None:
+    """The first call of each (it compiles, within `own_caches()`), every output and
+    gradient checked against nn.Softsign's."""
+    with own_caches():
+        theirs = [t.clone() for t in calls["nn.Softsign"]()]
+    for impl, call in calls.items():
+        if impl == "nn.Softsign":
+            continue
+        with own_caches():
+            ours = call()
+        for got, expected in zip(ours, theirs):
+            error = _relative_error(got, expected)
+            if not error <= AGREEMENT[dtype]:
+                raise AssertionError(f"{label}: {impl} differs from nn.Softsign by {error:.2e} "
+                                     f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")
+
+
 def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
                   shapes: dict[str, tuple[int, int]], timings: list[str], progress) -> list[Record]:
+    from torch._inductor.utils import fresh_cache  # imports Inductor: here, not with the package
+
     records = []
-    for name in names:
-        rows, width = shapes[name]
-        for dtype in dtypes:
-            models = {}
-            for impl, act in ACTIVATIONS.items():
-                torch.manual_seed(0)  # the same parameters for both
-                models[impl] = GRAPHS[name](act(), rows, width).to(device=device, dtype=dtype)
-            torch.manual_seed(1)
-            x = torch.randn(rows, width, device=device, dtype=dtype).requires_grad_()
-            grad = torch.randn(rows, width, device=device, dtype=dtype)
-            for mode in modes:
-                torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
-                for direction in GRAPH_DIRECTIONS:
-                    label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
-                    progress.set_postfix_str(label)
-                    calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()}
-                    theirs = [t.clone() for t in calls["nn.Softsign"]()]
-                    ours = calls["softsign_ext"]()
-                    for got, expected in zip(ours, theirs):
-                        error = _relative_error(got, expected)
-                        if not error <= AGREEMENT[dtype]:
-                            raise AssertionError(f"{label}: softsign_ext differs from nn.Softsign by {error:.2e} "
-                                                 f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")
-                    del ours, theirs
-                    for timing in timings:
-                        samples = time_calls(calls, device, timing)
-                        timed = {impl: Record.from_samples(
-                            times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype),
-                            shape=[rows, width], device=device_name(device), timing=timing,
-                            extra={"graph": name, "mode": mode}) for impl, times in samples.items()}
-                        ours = timed["softsign_ext"]
-                        ours.extra["vs_nn_softsign"] = ours.median_ms / timed["nn.Softsign"].median_ms
-                        records += timed.values()
-                    progress.update()
+    # Each compile gets Inductor caches of its own in here (kept until the section ends:
+    # the compiled code may load from them later), so that no compile reuses another's
+    # kernels or tuned configs: each is a draw of its own.
+    with tempfile.TemporaryDirectory(prefix="softsign_ext_graphs_") as cache_root:
+        for name in names:
+            rows, width = shapes[name]
+            for dtype in dtypes:
+                models = _models(name, rows, width, device, dtype)
+                torch.manual_seed(1)
+                x = torch.randn(rows, width, device=device, dtype=dtype).requires_grad_()
+                grad = torch.randn(rows, width, device=device, dtype=dtype)
+                for mode in modes:
+                    torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
+                    compiled = mode != "eager"
+                    own_caches = ((lambda: fresh_cache(dir=cache_root, delete=False)) if compiled
+                                  else contextlib.nullcontext)
+                    for direction in GRAPH_DIRECTIONS:
+                        label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
+                        progress.set_postfix_str(label)
+                        calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
+                                 if compiled or impl != RECOMPILED}
+                        _checked_calls(label, calls, dtype, own_caches)
+                        for timing in timings:
+                            samples = time_calls(calls, device, timing)
+                            timed = {impl: Record.from_samples(
+                                times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype),
+                                shape=[rows, width], device=device_name(device), timing=timing,
+                                extra={"graph": name, "mode": mode}) for impl, times in samples.items()}
+                            for impl, record in timed.items():
+                                if impl != "nn.Softsign":
+                                    record.extra["vs_nn_softsign"] = record.median_ms / timed["nn.Softsign"].median_ms
+                            records += timed.values()
+                        progress.update()
     return records
 
 
