@@ -161,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--graphs", type=parse_list(GRAPHS), nargs="?", const=list(GRAPHS), default=None,
                         metavar="NAMES",
                         help=f"only the graph section: softsign inside models ({','.join(GRAPHS)}; default all), "
-                             "nn.Softsign against softsign_ext in each mode (compiled, also nn.Softsign against a second compile of "
-                             "itself: the A/A); --dtypes default "
+                             "nn.Softsign against softsign_ext in each mode (compiled, also nn.Softsign against a "
+                             "second compile of itself: the A/A); --dtypes default "
                              f"{CUDA_DEFAULTS['graph_dtypes']!r}, --timing default device and launch on CUDA")
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")

@@ -71,7 +71,8 @@ def _graph_table(title: str, rows: list[Record]) -> list[str]:
             theirs, ours = by_key[(mode, direction, timing, "nn.Softsign")], by_key[(mode, direction, timing, "softsign_ext")]
             again = by_key.get((mode, direction, timing, RECOMPILED))
             aa = f"{again.extra['vs_nn_softsign']:>7.3f}" if again is not None else f"{'-':>7}"
-            line += f"{theirs.median_ms:>13.4f}{ours.median_ms:>14.4f}{ours.extra['vs_nn_softsign']:>7.3f}{aa}  "
+            ratio = ours.extra["vs_nn_softsign"]
+            line += f"{theirs.median_ms:>13.4f}{ours.median_ms:>14.4f}{ratio:>7.3f}{aa}  "
         lines.append(line)
     return lines
 
