@@ -12,6 +12,7 @@ moves a row."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 
 import torch
@@ -152,6 +153,24 @@ def _checked_calls(label: str, calls: dict, dtype: torch.dtype, own_caches) -> N
                                      f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")
 
 
+def _timed_records(calls: dict, device: torch.device, timings: list[str], name: str, mode: str, direction: str,
+                   dtype: torch.dtype, shape: list[int]) -> list[Record]:
+    """Every call timed round robin in each timing; each record but nn.Softsign's with its
+    time over nn.Softsign's."""
+    records = []
+    for timing in timings:
+        samples = time_calls(calls, device, timing)
+        timed = {impl: Record.from_samples(
+            times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype), shape=shape,
+            device=device_name(device), timing=timing, extra={"graph": name, "mode": mode})
+            for impl, times in samples.items()}
+        for impl, record in timed.items():
+            if impl != "nn.Softsign":
+                record.extra["vs_nn_softsign"] = record.median_ms / timed["nn.Softsign"].median_ms
+        records += timed.values()
+    return records
+
+
 def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
                   shapes: dict[str, tuple[int, int]], timings: list[str], progress) -> list[Record]:
     from torch._inductor.utils import fresh_cache  # imports Inductor: here, not with the package
@@ -171,7 +190,7 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
                 for mode in modes:
                     torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
                     compiled = mode != "eager"
-                    own_caches = ((lambda: fresh_cache(dir=cache_root, delete=False)) if compiled
+                    own_caches = (functools.partial(fresh_cache, dir=cache_root, delete=False) if compiled
                                   else contextlib.nullcontext)
                     for direction in GRAPH_DIRECTIONS:
                         label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
@@ -179,16 +198,7 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
                         calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
                                  if compiled or impl != RECOMPILED}
                         _checked_calls(label, calls, dtype, own_caches)
-                        for timing in timings:
-                            samples = time_calls(calls, device, timing)
-                            timed = {impl: Record.from_samples(
-                                times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype),
-                                shape=[rows, width], device=device_name(device), timing=timing,
-                                extra={"graph": name, "mode": mode}) for impl, times in samples.items()}
-                            for impl, record in timed.items():
-                                if impl != "nn.Softsign":
-                                    record.extra["vs_nn_softsign"] = record.median_ms / timed["nn.Softsign"].median_ms
-                            records += timed.values()
+                        records += _timed_records(calls, device, timings, name, mode, direction, dtype, [rows, width])
                         progress.update()
     return records
 
