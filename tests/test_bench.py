@@ -162,13 +162,32 @@ def test_graphs_tune_each_compile_on_its_own(monkeypatch, tmp_path):
         return benchmark_all_configs(self, *args, **kwargs)
 
     monkeypatch.setattr(CachingAutotuner, "benchmark_all_configs", recording)
-    monkeypatch.setattr(graphs, "GRAPH_DIRECTIONS", ("forward",))
     counters.clear()
     records = _run(tmp_path, "--device", "cuda", "--graphs", "layer_norm_residual", "--graph-modes", "max-autotune",
-                   "--graph-shape", "1024x4096", "--dtypes", "float32", "--timing", "device")
+                   "--directions", "forward", "--graph-shape", "1024x4096", "--dtypes", "float32", "--timing", "device")
     assert {r["impl"] for r in records} == {"nn.Softsign", "softsign_ext", graphs.RECOMPILED}
     assert counters["stats"]["unique_graphs"] == 3
     assert len(tuned) == 3
+
+
+def test_an_interrupted_graph_run_keeps_what_it_measured(monkeypatch, tmp_path):
+    """The JSON is written after every graph and dtype: a run stopped in the second dtype
+    keeps the first's records."""
+    out = tmp_path / "graphs.json"
+    measured = graphs.graph_records
+
+    def stopped_in_bfloat16(names, modes, dtypes, *args):
+        if dtypes == [torch.bfloat16]:
+            raise KeyboardInterrupt
+        return measured(names, modes, dtypes, *args)
+
+    monkeypatch.setattr(cli, "graph_records", stopped_in_bfloat16)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(["--device", "cpu", "--no-progress", "--dtypes", "float32,bfloat16", "--graphs", "linear",
+                  "--graph-modes", "eager", "--directions", "forward", "--graph-shape", "4x8", "--json", str(out)])
+    records = json.loads(out.read_text())
+    assert {(r["dtype"], r["direction"], r["impl"]) for r in records} == {
+        ("float32", "forward", "nn.Softsign"), ("float32", "forward", "softsign_ext")}
 
 
 def test_a_wrong_activation_fails_the_graph_check(monkeypatch):
@@ -224,7 +243,8 @@ def test_records_refuse_unknown_kinds():
     "argv",
     [["--dtypes", "float8"], ["--timing", "device"], ["--shapes", "4096by4"], ["--shapes", "0x4"],
      ["--impls", "triton"], ["--sweep", "a:b"], ["--device", "tpu"], ["--graphs", "resnet"],
-     ["--graphs", "--graph-shape", "4x4x4"], ["--graphs", "--graph-modes", "fast"]],
+     ["--graphs", "--graph-shape", "4x4x4"], ["--graphs", "--graph-modes", "fast"],
+     ["--graphs", "--directions", "backward"]],
 )
 def test_bad_options_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:

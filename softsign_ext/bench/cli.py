@@ -13,7 +13,8 @@ import torch
 from .bandwidth import jobs, measure_case
 from .cases import (DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, dtype_name,
                     format_shape)
-from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
+from .graphs import (CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs,
+                     graph_records)
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
@@ -134,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated subset of {','.join(ALL_IMPLS)} (default "
                              f"{','.join(IMPLS)}; triton: softsign_ext's Triton kernel, forward only, CUDA "
                              "with Triton installed)")
-    parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=list(DIRECTIONS),
-                        help=f"comma-separated subset of {','.join(DIRECTIONS)} (default all)")
+    parser.add_argument("--directions", type=parse_list(DIRECTIONS), default=None,
+                        help=f"comma-separated subset of {','.join(DIRECTIONS)} (default all; with --graphs "
+                             f"{','.join(GRAPH_DIRECTIONS)})")
     parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
                         help=f"comma-separated subset of {','.join(LAYOUTS)}, for the --shapes (default contiguous)")
     parser.add_argument("--shapes", type=parse_shapes, default=None,
@@ -209,13 +211,18 @@ def main(argv: Optional[list[str]] = None) -> int:
             if len(args.graph_shape) != 2:
                 parser.error(f"--graph-shape is ROWSxWIDTH, not {format_shape(args.graph_shape)}")
             shapes = dict.fromkeys(shapes, args.graph_shape)
+        directions = tuple(args.directions or GRAPH_DIRECTIONS)
+        if not set(directions) <= set(GRAPH_DIRECTIONS):
+            parser.error(f"--graphs times the directions {','.join(GRAPH_DIRECTIONS)}, not {','.join(directions)}")
         timings = [args.timing] if args.timing else defaults["graph_timings"].split(",")
-        progress = progress_bar(graph_jobs(args.graphs, args.graph_modes, dtypes), not args.no_progress)
+        progress = progress_bar(graph_jobs(args.graphs, args.graph_modes, dtypes, directions), not args.no_progress)
         records = []
         for name in args.graphs:
-            records += graph_records([name], args.graph_modes, dtypes, device, shapes, timings, progress)
-            if args.json:  # after every graph, so that an interrupted run keeps what it measured
-                write_json(records, args.json)
+            for dtype in dtypes:
+                records += graph_records([name], args.graph_modes, [dtype], device, shapes, timings, progress,
+                                         directions)
+                if args.json:  # after every graph and dtype, so that an interrupted run keeps what it measured
+                    write_json(records, args.json)
         progress.close()
         print("softsign_ext's outputs and gradients matched nn.Softsign's in every mode before they were timed")
     else:
@@ -225,7 +232,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             args.sweep if args.sweep is not None else parse_powers(defaults["sweep"]),
             args.shapes if args.shapes is not None else parse_shapes(defaults["shapes"]),
             args.layouts,
-            args.directions,
+            args.directions or list(DIRECTIONS),
         )
         small = not args.no_small_calls
         total = sum(len(jobs(case, args.impls)) for case in cases)

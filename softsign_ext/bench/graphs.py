@@ -172,7 +172,8 @@ def _timed_records(calls: dict, device: torch.device, timings: list[str], name: 
 
 
 def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
-                  shapes: dict[str, tuple[int, int]], timings: list[str], progress) -> list[Record]:
+                  shapes: dict[str, tuple[int, int]], timings: list[str], progress,
+                  directions: tuple[str, ...] = GRAPH_DIRECTIONS) -> list[Record]:
     from torch._inductor.utils import fresh_cache  # imports Inductor: here, not with the package
 
     records = []
@@ -192,7 +193,7 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
                     compiled = mode != "eager"
                     own_caches = (functools.partial(fresh_cache, dir=cache_root, delete=False) if compiled
                                   else contextlib.nullcontext)
-                    for direction in GRAPH_DIRECTIONS:
+                    for direction in directions:
                         label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
                         progress.set_postfix_str(label)
                         calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
@@ -203,6 +204,6 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
     return records
 
 
-def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype]) -> int:
+def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype], directions: tuple[str, ...]) -> int:
     """Progress steps of graph_records."""
-    return len(names) * len(modes) * len(dtypes) * len(GRAPH_DIRECTIONS)
+    return len(names) * len(modes) * len(dtypes) * len(directions)
