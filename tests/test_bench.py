@@ -10,7 +10,7 @@ import torch
 from _helpers import needs_cuda
 from torch._dynamo.utils import counters
 
-from softsign_ext.bench import cli, graphs, impls, small_calls
+from softsign_ext.bench import cli, graphs, impls, report, small_calls
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
@@ -147,6 +147,36 @@ def test_graph_records_and_plot(tmp_path, capsys):
     assert "graph mlp_block, float32 8x32" in table and "ratio" in table and "A/A" in table
 
 
+def test_graph_draws_compile_afresh_and_report_medians(tmp_path, capsys):
+    """--graph-draws N: every compiled model is compiled again in each draw (eager is timed
+    once), and the table's ratio is the median of the draws' ratios."""
+    png = tmp_path / "graphs.png"
+    counters.clear()
+    records = _run(tmp_path, "--graphs", "linear", "--graph-modes", "eager,compile", "--graph-draws", "3",
+                   "--directions", "forward", "--graph-shape", "4x8", "--dtypes", "float32", "--plot", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted((r["extra"]["mode"], r["extra"]["draw"]) for r in records) == sorted(
+        [("eager", 0)] * 2 + [("compile", d) for d in range(3) for _ in range(3)])
+    assert counters["stats"]["unique_graphs"] == 9  # three models, each draw compiling all three afresh
+    ratios = [r["extra"]["vs_nn_softsign"] for r in records if r["impl"] == "softsign_ext" and r["extra"]["mode"] == "compile"]
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:2] == ["compile", "forward"])
+    assert row.split()[2] == "3"
+    assert row.split()[5] == f"{sorted(ratios)[1]:.3f}"
+    assert row.split()[7] == f"{min(ratios):.3f}-{max(ratios):.3f}"
+
+
+def test_graph_table_reads_a_drawn_row_at_its_median():
+    """Figures of a row drawn three times are medians, wherever the median draw sits."""
+    def record(impl, draw, ms):
+        return Record(kind="graph", impl=impl, direction="forward", dtype="float32", shape=[4, 8], median_ms=ms,
+                      mean_ms=ms, device="cpu", timing="wall", extra={"graph": "linear", "mode": "compile",
+                                                                       "draw": draw, "vs_nn_softsign": ms / 1.0})
+    records = [record(impl, draw, ms) for draw, (ext, again) in enumerate([(1.2, 1.1), (1.0, 0.8), (0.9, 1.3)])
+               for impl, ms in (("nn.Softsign", 1.0), ("softsign_ext", ext), (graphs.RECOMPILED, again))]
+    row = next(line for line in report.format_table(records).splitlines() if "compile" in line).split()
+    assert row[2:] == ["3", "1.0000", "1.0000", "1.000", "1.100", "0.900-1.200"]
+
+
 @needs_cuda
 def test_graphs_tune_each_compile_on_its_own(monkeypatch, tmp_path):
     """Under max-autotune each compiled model (nn.Softsign's, softsign_ext's and nn.Softsign's
@@ -213,10 +243,11 @@ def test_progress_total_counts_every_update(tmp_path, monkeypatch):
     monkeypatch.setattr(small_calls, "SMALL_CALLS_PER_ROUND", 2)
     monkeypatch.setattr(small_calls, "SMALL_CALL_ROUNDS", 2)
     cli.main(["--device", "cpu", "--dtypes", "float32", "--shapes", "4x64", "--sweep", "10", "--impls", "copy,softsign_ext,compile"])
-    cli.main(["--device", "cpu", "--dtypes", "float32", "--graphs", "linear", "--graph-modes", "eager", "--graph-shape", "4x8"])
+    cli.main(["--device", "cpu", "--dtypes", "float32", "--graphs", "linear", "--graph-modes", "eager,compile",
+              "--graph-draws", "2", "--graph-shape", "4x8"])
     first, second = bars
     assert first.done == first.total == 2 * (1 + 2 * 3) + 2 * 6
-    assert second.done == second.total == 2
+    assert second.done == second.total == 2 * (2 + 1)  # two directions; eager in the first draw only
 
 
 def test_a_wrong_implementation_fails_the_check(monkeypatch):
@@ -244,7 +275,7 @@ def test_records_refuse_unknown_kinds():
     [["--dtypes", "float8"], ["--timing", "device"], ["--shapes", "4096by4"], ["--shapes", "0x4"],
      ["--impls", "triton"], ["--sweep", "a:b"], ["--device", "tpu"], ["--graphs", "resnet"],
      ["--graphs", "--graph-shape", "4x4x4"], ["--graphs", "--graph-modes", "fast"],
-     ["--graphs", "--directions", "backward"]],
+     ["--graphs", "--directions", "backward"], ["--graphs", "--graph-draws", "0"], ["--trials", "x"]],
 )
 def test_bad_options_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:

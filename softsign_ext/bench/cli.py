@@ -13,8 +13,8 @@ import torch
 from .bandwidth import jobs, measure_case
 from .cases import (DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, dtype_name,
                     format_shape)
-from .graphs import (CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs,
-                     graph_records)
+from .graphs import (CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, draw_modes,
+                     graph_jobs, graph_records)
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import write_json
@@ -71,6 +71,17 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not shape or any(s <= 0 for s in shape):
         raise argparse.ArgumentTypeError(f"a shape needs positive sizes, not {text!r}")
     return shape
+
+
+def parse_count(text: str) -> int:
+    """A positive number of calls or draws."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise argparse.ArgumentTypeError(f"a positive whole number, not {text!r}")
+    return count
 
 
 def parse_shapes(text: str) -> list[tuple[int, ...]]:
@@ -158,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--submission", action="append", type=parse_submission, default=[], metavar="[NAME=]FILE",
                         help="with --kernelbench: also time this KernelBench submission file (its ModelNew), "
                              "named NAME (default the file's name); repeatable")
-    parser.add_argument("--trials", type=int, default=KERNELBENCH_TRIALS,
+    parser.add_argument("--trials", type=parse_count, default=KERNELBENCH_TRIALS,
                         help=f"timed calls per model with --kernelbench (default {KERNELBENCH_TRIALS})")
     parser.add_argument("--graphs", type=parse_list(GRAPHS), nargs="?", const=list(GRAPHS), default=None,
                         metavar="NAMES",
@@ -168,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
                              f"{CUDA_DEFAULTS['graph_dtypes']!r}, --timing default device and launch on CUDA")
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
+    parser.add_argument("--graph-draws", type=parse_count, default=1, metavar="N",
+                        help="with --graphs: compile and time every compiled row N times, each time afresh, and "
+                             "report each row's median ratio over the draws and their range (default 1; under "
+                             "max-autotune one draw of Inductor's autotuner can move a row by more than softsign "
+                             "does: see the A/A)")
     parser.add_argument("--graph-shape", type=parse_shape, default=None, metavar="ROWSxWIDTH",
                         help="one input shape for every graph (default per graph: "
                              + ", ".join(f"{n} {format_shape(s)}" for n, s in CUDA_GRAPH_SHAPES.items())
@@ -215,14 +231,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not set(directions) <= set(GRAPH_DIRECTIONS):
             parser.error(f"--graphs times the directions {','.join(GRAPH_DIRECTIONS)}, not {','.join(directions)}")
         timings = [args.timing] if args.timing else defaults["graph_timings"].split(",")
-        progress = progress_bar(graph_jobs(args.graphs, args.graph_modes, dtypes, directions), not args.no_progress)
+        progress = progress_bar(graph_jobs(args.graphs, args.graph_modes, dtypes, directions, args.graph_draws),
+                                not args.no_progress)
         records = []
         for name in args.graphs:
             for dtype in dtypes:
-                records += graph_records([name], args.graph_modes, [dtype], device, shapes, timings, progress,
-                                         directions)
-                if args.json:  # after every graph and dtype, so that an interrupted run keeps what it measured
-                    write_json(records, args.json)
+                for draw in range(args.graph_draws):
+                    records += graph_records([name], draw_modes(args.graph_modes, draw), [dtype], device, shapes,
+                                             timings, progress, directions, draw)
+                    if args.json:  # after every graph, dtype and draw, so that an interrupted run keeps what it measured
+                        write_json(records, args.json)
         progress.close()
         print("softsign_ext's outputs and gradients matched nn.Softsign's in every mode before they were timed")
     else:

@@ -7,7 +7,8 @@ compiled on its own (fresh Inductor caches), and nn.Softsign's model is compiled
 time and timed with them: its ratio to the first (the A/A) is how far two compiles of the
 same model differ in that run. Under max-autotune Inductor's autotuner may choose a
 different config for the same kernel in each compile, and the A/A shows how much that
-moves a row."""
+moves a row. Each compiled measurement can be drawn again (`draws`): every draw compiles
+every model afresh, and the report reads a row's ratio as the median of its draws'."""
 
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def _checked_calls(label: str, calls: dict, dtype: torch.dtype, own_caches) -> N
 
 
 def _timed_records(calls: dict, device: torch.device, timings: list[str], name: str, mode: str, direction: str,
-                   dtype: torch.dtype, shape: list[int]) -> list[Record]:
+                   dtype: torch.dtype, shape: list[int], draw: int) -> list[Record]:
     """Every call timed round robin in each timing; each record but nn.Softsign's with its
     time over nn.Softsign's."""
     records = []
@@ -162,7 +163,7 @@ def _timed_records(calls: dict, device: torch.device, timings: list[str], name: 
         samples = time_calls(calls, device, timing)
         timed = {impl: Record.from_samples(
             times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype), shape=shape,
-            device=device_name(device), timing=timing, extra={"graph": name, "mode": mode})
+            device=device_name(device), timing=timing, extra={"graph": name, "mode": mode, "draw": draw})
             for impl, times in samples.items()}
         for impl, record in timed.items():
             if impl != "nn.Softsign":
@@ -171,9 +172,15 @@ def _timed_records(calls: dict, device: torch.device, timings: list[str], name: 
     return records
 
 
+def draw_modes(modes: list[str], draw: int) -> list[str]:
+    """The modes of draw number `draw` (from 0): eager compiles nothing, so only the first
+    draw times it."""
+    return modes if draw == 0 else [mode for mode in modes if mode != "eager"]
+
+
 def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
                   shapes: dict[str, tuple[int, int]], timings: list[str], progress,
-                  directions: tuple[str, ...] = GRAPH_DIRECTIONS) -> list[Record]:
+                  directions: tuple[str, ...] = GRAPH_DIRECTIONS, draw: int = 0) -> list[Record]:
     from torch._inductor.utils import fresh_cache  # imports Inductor: here, not with the package
 
     records = []
@@ -199,11 +206,13 @@ def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype],
                         calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
                                  if compiled or impl != RECOMPILED}
                         _checked_calls(label, calls, dtype, own_caches)
-                        records += _timed_records(calls, device, timings, name, mode, direction, dtype, [rows, width])
+                        records += _timed_records(calls, device, timings, name, mode, direction, dtype, [rows, width],
+                                                  draw)
                         progress.update()
     return records
 
 
-def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype], directions: tuple[str, ...]) -> int:
-    """Progress steps of graph_records."""
-    return len(names) * len(modes) * len(dtypes) * len(directions)
+def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype], directions: tuple[str, ...],
+               draws: int) -> int:
+    """Progress steps of graph_records over `draws` draws."""
+    return len(names) * len(dtypes) * len(directions) * sum(len(draw_modes(modes, d)) for d in range(draws))

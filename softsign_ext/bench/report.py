@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import textwrap
 
 from .cases import DTYPES, format_shape
@@ -58,21 +59,33 @@ def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
 
 
 def _graph_table(title: str, rows: list[Record]) -> list[str]:
+    """A row per mode and direction; where a row was drawn more than once, each figure is the
+    median over its draws, and the range is the lowest and highest of its draws' ratios."""
     timings = list(dict.fromkeys(r.timing for r in rows))
+    by_key: dict[tuple, list[Record]] = {}
+    for r in rows:
+        by_key.setdefault((r.extra["mode"], r.direction, r.timing, r.impl), []).append(r)
+    drawn = any(len(draws) > 1 for draws in by_key.values())
     lines = [f"\ngraph {rows[0].extra['graph']}, {title}: median ms of " + " | ".join(TIMINGS[t] for t in timings)]
-    header = f"  {'mode':<14}{'direction':<10}"
+    header = f"  {'mode':<14}{'direction':<10}" + (f"{'draws':>6}" if drawn else "")
     for timing in timings:
-        header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}{'A/A':>7}  "
+        header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}{'A/A':>7}" + (f"{'range':>13}" if drawn else "")
+        header += "  "
     lines.append(header)
-    by_key = {(r.extra["mode"], r.direction, r.timing, r.impl): r for r in rows}
     for mode, direction in dict.fromkeys((r.extra["mode"], r.direction) for r in rows):
         line = f"  {mode:<14}{direction:<10}"
+        if drawn:
+            line += f"{len(by_key[(mode, direction, timings[0], 'softsign_ext')]):>6}"
         for timing in timings:
             theirs, ours = by_key[(mode, direction, timing, "nn.Softsign")], by_key[(mode, direction, timing, "softsign_ext")]
-            again = by_key.get((mode, direction, timing, RECOMPILED))
-            aa = f"{again.extra['vs_nn_softsign']:>7.3f}" if again is not None else f"{'-':>7}"
-            ratio = ours.extra["vs_nn_softsign"]
-            line += f"{theirs.median_ms:>13.4f}{ours.median_ms:>14.4f}{ratio:>7.3f}{aa}  "
+            ratios = [r.extra["vs_nn_softsign"] for r in ours]
+            again = [r.extra["vs_nn_softsign"] for r in by_key.get((mode, direction, timing, RECOMPILED), [])]
+            aa = f"{statistics.median(again):>7.3f}" if again else f"{'-':>7}"
+            line += (f"{statistics.median(r.median_ms for r in theirs):>13.4f}"
+                     f"{statistics.median(r.median_ms for r in ours):>14.4f}{statistics.median(ratios):>7.3f}{aa}")
+            if drawn:
+                line += f"{min(ratios):>7.3f}-{max(ratios):.3f}" if len(ratios) > 1 else f"{'-':>13}"
+            line += "  "
         lines.append(line)
     return lines
 
@@ -82,6 +95,8 @@ TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kerne
 GRAPH_RATIO_NOTE = ("ratio: softsign_ext's time over nn.Softsign's in the same mode, dtype and run (below 1: faster).\n"
                     "A/A: a second compile of nn.Softsign's model over the first: how far two compiles of the same "
                     "model differ in this run.")
+GRAPH_DRAWS_NOTE = ("draws (--graph-draws): each compiled afresh; a drawn row's figures are medians over its draws, "
+                    "its range the lowest and highest ratio.")
 
 
 def format_table(records: list[Record]) -> str:
@@ -94,6 +109,8 @@ def format_table(records: list[Record]) -> str:
         lines += TABLES[kind](title, rows)
     if any(r.kind == "graph" for r in records):
         lines.append("\n" + GRAPH_RATIO_NOTE)
+        if any(r.extra.get("draw", 0) > 0 for r in records if r.kind == "graph"):
+            lines.append(GRAPH_DRAWS_NOTE)
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)
@@ -182,8 +199,9 @@ def _plot_shapes(records: list[Record], path: str) -> None:
 
 
 def _plot_graph_ratios(records: list[Record], path: str) -> None:
-    """softsign_ext's time over nn.Softsign's, a bar per mode, a group per graph and
-    direction, a panel per dtype and timing."""
+    """softsign_ext's time over nn.Softsign's, a bar per mode (the median over draws, a
+    whisker from the lowest to the highest draw), a group per graph and direction, a panel
+    per dtype and timing."""
     plt = _pyplot()
     ours = [r for r in records if r.kind == "graph" and r.impl == "softsign_ext"]
     panels = list(dict.fromkeys((r.dtype, r.timing) for r in ours))
@@ -193,15 +211,23 @@ def _plot_graph_ratios(records: list[Record], path: str) -> None:
     fig, axes = plt.subplots(len(panels), 1, figsize=(max(8, 1.1 * len(groups)), 3.2 * len(panels)), squeeze=False)
     for ax, (dtype, timing) in zip(axes[:, 0], panels):
         for m, mode in enumerate(modes):
-            ratios = {(r.extra["graph"], r.direction): r.extra["vs_nn_softsign"]
-                      for r in ours if (r.dtype, r.timing, r.extra["mode"]) == (dtype, timing, mode)}
-            xs = [g + (m - (len(modes) - 1) / 2) * width for g, key in enumerate(groups) if key in ratios]
-            ax.bar(xs, [ratios[key] for key in groups if key in ratios], width, label=mode, color=f"C{m}")
+            ratios: dict[tuple, list[float]] = {}
+            for r in ours:
+                if (r.dtype, r.timing, r.extra["mode"]) == (dtype, timing, mode):
+                    ratios.setdefault((r.extra["graph"], r.direction), []).append(r.extra["vs_nn_softsign"])
+            keys = [key for key in groups if key in ratios]
+            xs = [groups.index(key) + (m - (len(modes) - 1) / 2) * width for key in keys]
+            medians = [statistics.median(ratios[key]) for key in keys]
+            ax.bar(xs, medians, width, label=mode, color=f"C{m}")
+            for x, mid, key in zip(xs, medians, keys):
+                if len(ratios[key]) > 1:
+                    ax.errorbar(x, mid, [[mid - min(ratios[key])], [max(ratios[key]) - mid]], color="black", capsize=2)
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(groups)), [f"{_wrapped(graph)}\n{direction}" for graph, direction in groups], fontsize=7)
         ax.set_ylabel("softsign_ext / nn.Softsign")
         ax.set_title(_title(f"{dtype}, {timing} timing ({ours[0].device})"), fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
+    # Above the panels: inside one it would cover bars that reach 1.
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=len(modes), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
