@@ -3,6 +3,7 @@ is a GPU): every record kind, the JSON fields benchmarks/README.md documents, an
 checks that refuse a wrong implementation."""
 
 import json
+import pathlib
 
 import pytest
 import torch
@@ -218,6 +219,38 @@ def test_an_interrupted_graph_run_keeps_what_it_measured(monkeypatch, tmp_path):
     records = json.loads(out.read_text())
     assert {(r["dtype"], r["direction"], r["impl"]) for r in records} == {
         ("float32", "forward", "nn.Softsign"), ("float32", "forward", "softsign_ext")}
+
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCHMARKS.glob("*.json")))
+def test_committed_results_print_from_json(name, capsys):
+    """Every committed result file still reads back as records and prints its tables."""
+    assert cli.main(["--from-json", str(BENCHMARKS / name)]) == 0
+    assert "ms" in capsys.readouterr().out
+
+
+def test_from_json_joins_runs(tmp_path, capsys):
+    """--from-json joins the sections of a run split over calls: one file with every
+    record, the joined tables and the plot."""
+    first, second, joined, png = (tmp_path / n for n in ("linear.json", "mlp.json", "joined.json", "joined.png"))
+    for name, out in (("linear", first), ("mlp_block", second)):
+        cli.main(["--device", "cpu", "--no-progress", "--graphs", name, "--graph-modes", "eager", "--graph-shape", "4x8",
+                  "--dtypes", "float32", "--directions", "forward", "--json", str(out)])
+    capsys.readouterr()
+    assert cli.main(["--from-json", str(first), "--from-json", str(second), "--json", str(joined),
+                     "--plot", str(png)]) == 0
+    assert json.loads(joined.read_text()) == json.loads(first.read_text()) + json.loads(second.read_text())
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "graph linear, float32 4x8" in out and "graph mlp_block, float32 4x8" in out
+
+
+def test_from_json_measures_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--from-json", str(tmp_path / "any.json"), "--graphs"])
+    assert "--from-json reads records instead of measuring" in capsys.readouterr().err
 
 
 def test_a_wrong_activation_fails_the_graph_check(monkeypatch):

@@ -17,7 +17,7 @@ from .graphs import (CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAP
                      graph_jobs, graph_records)
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
-from .records import write_json
+from .records import Record, read_json, write_json
 from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
 from .timing import TIMINGS
@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
                              + ", ".join(f"{n} {format_shape(s)}" for n, s in CUDA_GRAPH_SHAPES.items())
                              + " on CUDA; " + ", ".join(f"{n} {format_shape(s)}" for n, s in CPU_GRAPH_SHAPES.items())
                              + " on CPU)")
+    parser.add_argument("--from-json", action="append", default=[], metavar="PATH",
+                        help="measure nothing: read the records of earlier runs' --json files (repeatable) and print "
+                             "their tables, and with --json and --plot write them as one file and plot them; for "
+                             "instance to join the sections of a long --graphs run split over calls or GPUs")
     parser.add_argument("--json", metavar="PATH", help="write one JSON record per measurement (benchmarks/README.md)")
     parser.add_argument("--plot", metavar="PATH", help="write a PNG of GB/s against size, a panel per dtype")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it needs tqdm)")
@@ -198,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.from_json:
+        if args.kernelbench or args.graphs:
+            parser.error("--from-json reads records instead of measuring; drop --kernelbench and --graphs")
+        records = [record for path in args.from_json for record in read_json(path)]
+        return _report(records, args)
     device = args.device
     defaults = CUDA_DEFAULTS if device.type == "cuda" else CPU_DEFAULTS
     timing = args.timing or defaults["timing"]
@@ -265,7 +274,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             records += small_call_records(args.impls, device, progress)
         progress.close()
         print("every implementation matched float64 math before it was timed")
+    return _report(records, args)
 
+
+def _report(records: list[Record], args: argparse.Namespace) -> int:
+    """The tables, and the JSON and plot where asked for."""
     print(format_table(records))
     if args.json:
         write_json(records, args.json)

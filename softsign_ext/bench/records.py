@@ -45,6 +45,12 @@ class Record:
         return cls(median_ms=statistics.median(samples), mean_ms=statistics.fmean(samples), **fields)
 
 
+def read_json(path: str) -> list[Record]:
+    """The records of a file write_json wrote."""
+    with open(path) as f:
+        return [Record(**fields) for fields in json.load(f)]
+
+
 def write_json(records: list[Record], path: str) -> None:
     with open(path, "w") as f:
         json.dump([asdict(r) for r in records], f, indent=1)

@@ -34,8 +34,11 @@ def _bandwidth_table(title: str, rows: list[Record]) -> list[str]:
 
 
 def _small_call_table(title: str, rows: list[Record]) -> list[str]:
-    lines = [f"\nsmall calls, {title}: {TIMINGS['wall']} per call, "
-             f"{rows[0].extra['calls_per_round']} back to back, median of {rows[0].extra['rounds']} rounds"]
+    extra = rows[0].extra
+    # Records older than the round counts (h100.json's) have none to print.
+    rounds = (f", {extra['calls_per_round']} back to back, median of {extra['rounds']} rounds"
+              if "rounds" in extra else "")
+    lines = [f"\nsmall calls, {title}: {TIMINGS['wall']} per call{rounds}"]
     lines.append(f"  {'impl':<16}{'us/call':>10}")
     lines += [f"  {r.impl:<16}{r.median_ms * 1e3:>10.2f}" for r in rows]
     return lines
