@@ -160,7 +160,9 @@ def test_graph_draws_compile_afresh_and_report_medians(tmp_path, capsys):
         [("eager", 0)] * 2 + [("compile", d) for d in range(3) for _ in range(3)])
     assert counters["stats"]["unique_graphs"] == 9  # three models, each draw compiling all three afresh
     ratios = [r["extra"]["vs_nn_softsign"] for r in records if r["impl"] == "softsign_ext" and r["extra"]["mode"] == "compile"]
-    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:2] == ["compile", "forward"])
+    out = capsys.readouterr().out
+    assert report.GRAPH_DRAWS_NOTE in out
+    row = next(line for line in out.splitlines() if line.split()[:2] == ["compile", "forward"])
     assert row.split()[2] == "3"
     assert row.split()[5] == f"{sorted(ratios)[1]:.3f}"
     assert row.split()[7] == f"{min(ratios):.3f}-{max(ratios):.3f}"
@@ -245,6 +247,7 @@ def test_from_json_joins_runs(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = capsys.readouterr().out
     assert "graph linear, float32 4x8" in out and "graph mlp_block, float32 4x8" in out
+    assert report.GRAPH_DRAWS_NOTE not in out  # two graphs, each drawn once
 
 
 def test_from_json_measures_nothing(tmp_path, capsys):

@@ -75,13 +75,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def parse_count(text: str) -> int:
     """A positive number of calls or draws."""
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count <= 0:
+    if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"a positive whole number, not {text!r}")
-    return count
+    return int(text)
 
 
 def parse_shapes(text: str) -> list[tuple[int, ...]]:
@@ -194,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "their tables, and with --json and --plot write them as one file and plot them; for "
                              "instance to join the sections of a long --graphs run split over calls or GPUs")
     parser.add_argument("--json", metavar="PATH", help="write one JSON record per measurement (benchmarks/README.md)")
-    parser.add_argument("--plot", metavar="PATH", help="write a PNG of GB/s against size, a panel per dtype")
+    parser.add_argument("--plot", metavar="PATH",
+                        help="write a PNG: with graph records softsign_ext's ratios to nn.Softsign, else GB/s against "
+                             "size (or per shape), a panel per dtype")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it needs tqdm)")
     return parser
 

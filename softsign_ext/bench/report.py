@@ -112,7 +112,9 @@ def format_table(records: list[Record]) -> str:
         lines += TABLES[kind](title, rows)
     if any(r.kind == "graph" for r in records):
         lines.append("\n" + GRAPH_RATIO_NOTE)
-        if any(r.extra.get("draw", 0) > 0 for r in records if r.kind == "graph"):
+        rows = [(r.extra["graph"], r.dtype, tuple(r.shape), r.extra["mode"], r.direction, r.timing, r.impl)
+                for r in records if r.kind == "graph"]
+        if len(set(rows)) < len(rows):
             lines.append(GRAPH_DRAWS_NOTE)
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
