@@ -168,6 +168,18 @@ def test_graph_draws_compile_afresh_and_report_medians(tmp_path, capsys):
     assert row.split()[7] == f"{min(ratios):.3f}-{max(ratios):.3f}"
 
 
+def test_graph_table_lists_rows_mode_by_mode():
+    """Joined files come section by section; the table still lists eager, then compile,
+    forward before fwd+bwd."""
+    records = [Record(kind="graph", impl=impl, direction=direction, dtype="float32", shape=[4, 8], median_ms=1.0,
+                      mean_ms=1.0, device="cpu", timing="wall",
+                      extra={"graph": "linear", "mode": mode, "vs_nn_softsign": 1.0})
+               for mode, direction in (("compile", "fwd+bwd"), ("eager", "fwd+bwd"), ("compile", "forward"))
+               for impl in ("nn.Softsign", "softsign_ext")]
+    rows = [line.split()[:2] for line in report.format_table(records).splitlines() if line.startswith("  ")][1:]
+    assert rows == [["eager", "fwd+bwd"], ["compile", "forward"], ["compile", "fwd+bwd"]]
+
+
 def test_graph_table_reads_a_drawn_row_at_its_median():
     """Figures of a row drawn three times are medians, wherever the median draw sits."""
     def record(impl, draw, ms):

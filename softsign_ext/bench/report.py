@@ -6,7 +6,7 @@ import statistics
 import textwrap
 
 from .cases import DTYPES, format_shape
-from .graphs import RECOMPILED
+from .graphs import GRAPH_DIRECTIONS, GRAPH_MODES, RECOMPILED
 from .impls import ALL_IMPLS
 from .records import Record
 from .timing import TIMINGS
@@ -75,7 +75,9 @@ def _graph_table(title: str, rows: list[Record]) -> list[str]:
         header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}{'A/A':>7}" + (f"{'range':>13}" if drawn else "")
         header += "  "
     lines.append(header)
-    for mode, direction in dict.fromkeys((r.extra["mode"], r.direction) for r in rows):
+    # Mode by mode, whatever order the records came in (joined files come section by section).
+    order = {key: i for i, key in enumerate((mode, direction) for mode in GRAPH_MODES for direction in GRAPH_DIRECTIONS)}
+    for mode, direction in sorted(dict.fromkeys((r.extra["mode"], r.direction) for r in rows), key=order.get):
         line = f"  {mode:<14}{direction:<10}"
         if drawn:
             line += f"{len(by_key[(mode, direction, timings[0], 'softsign_ext')]):>6}"
