@@ -28,6 +28,10 @@ def test_runs_on_the_current_stream_after_work_on_it():
     grad = random_input((n,), torch.float32, "cuda")
     strided = random_input((2 * n,), torch.float32, "cuda")[::2]
     new_values = [random_input((n,), torch.float32, "cuda") for _ in range(3)]
+    # The first launch of a kernel loads it (CUDA's lazy loading), which can wait for the
+    # device, stall included: launch each kernel once before.
+    softsign_ext.softsign_backward(grad, softsign_ext.softsign(strided))
+    softsign_ext.softsign_(x.clone())
     stream = torch.cuda.Stream()
     stream.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(stream):
@@ -99,23 +103,39 @@ def test_graphed_callable_forward_and_backward():
 @pytest.mark.skipif(torch.cuda.device_count() < 2 or not softsign_ext.cuda_built(),
                     reason="needs 2 CUDA GPUs and the CUDA kernels")
 def test_tensor_on_second_gpu_runs_there():
-    # The current device stays cuda:0; the kernels must follow the tensor to cuda:1
-    # and run on cuda:1's current stream.
-    torch.cuda.set_device(0)
-    x = random_input((3, 4099), torch.float32, "cuda:1", with_specials=False).requires_grad_()
+    # With cuda:0 the current device, the kernels must follow the tensor to cuda:1 and run on
+    # cuda:1's current stream, here not its default one: each input is written on that stream
+    # behind a stall, so a kernel on another device or stream would read the old values.
+    # (torch.cuda.stream() would make cuda:1 the current device too; set_stream and
+    # set_device leave cuda:1's current stream set while cuda:0 is current.)
+    x, grad, new_x, new_grad = (random_input((3, 4099), torch.float32, "cuda:1") for _ in range(4))
+    # The first launch of a kernel loads it (CUDA's lazy loading), which can wait for the
+    # device, stall included: launch each kernel on cuda:1 once before.
+    softsign_ext.softsign(x.detach().requires_grad_()).backward(grad)
+    softsign_ext.softsign(x[:, ::2])
     stream = torch.cuda.Stream(device="cuda:1")
-    with torch.cuda.stream(stream):
-        torch.cuda._sleep(STALL_CYCLES)  # stalls cuda:0's current stream only
-        y = softsign_ext.softsign(x)
-        grad = torch.ones_like(y)
+    stream.wait_stream(torch.cuda.current_stream("cuda:1"))
+    try:
+        torch.cuda.set_stream(stream)  # cuda:1 current, `stream` its current stream
+        torch.cuda._sleep(STALL_CYCLES)
+        x.copy_(new_x)
+        torch.cuda.set_device(0)
+        leaf = x.detach().requires_grad_()
+        y = softsign_ext.softsign(leaf)
+        strided = softsign_ext.softsign(x[:, ::2])
+        with torch.cuda.device(1):
+            torch.cuda._sleep(STALL_CYCLES)
+        grad.copy_(new_grad)
         y.backward(grad)
-        strided = softsign_ext.softsign(x.detach()[:, ::2])
-    stream.synchronize()
-    assert torch.cuda.current_device() == 0
-    assert y.device == x.grad.device == strided.device == torch.device("cuda:1")
-    assert_same_values(y, softsign_reference(x.detach()))
-    assert_same_values(x.grad, softsign_grad_reference(grad, x.detach()))
-    assert_same_values(strided, softsign_reference(x.detach()[:, ::2]))
+        assert torch.cuda.current_device() == 0
+        stream.synchronize()
+    finally:
+        torch.cuda.set_stream(torch.cuda.default_stream("cuda:1"))
+        torch.cuda.set_device(0)
+    assert y.device == leaf.grad.device == strided.device == torch.device("cuda:1")
+    assert_same_values(y, softsign_reference(new_x))
+    assert_same_values(leaf.grad, softsign_grad_reference(new_grad, new_x))
+    assert_same_values(strided, softsign_reference(new_x[:, ::2]))
 
 
 @pytest.mark.parametrize("device", DEVICES)
