@@ -219,6 +219,8 @@ def extension():
     # values and subnormals equal to F.softsign's.
     # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
     compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
+    # After the system's headers, so that a real nlohmann/json.hpp wins over the stand-in there.
+    compile_args["cxx"] += ["-idirafter", os.path.abspath("csrc/compat")]
     # Which builds of CPU_KERNEL_SOURCE the others may call (csrc/softsign_cpu.h).
     cpu_levels = list(cpu_capabilities(platform.machine(), sys.platform))
     compile_args["cxx"] += [f"-DSOFTSIGN_EXT_CPU_{level}" for level in cpu_levels if level != "DEFAULT"]

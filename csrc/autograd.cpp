@@ -1,147 +1,341 @@
-// Autograd for the operators, registered on the Autograd key so that a call
-// from Python pays no Python autograd cost, and the version-counter bumps of
-// the mutating forms on the ADInplaceOrView key. softsign_backward has its
-// own derivative, so double backward (and higher) works.
+// Autograd for the operators, registered on the Autograd key and written as
+// PyTorch's generated kernels (VariableType) are: a call that needs a gradient
+// records a Node for reverse mode and sets its result's forward gradient for
+// forward mode. torch::autograd::Function would be shorter, but it has no
+// forward derivative (jvp silently gave zeros) and every torch.func transform
+// refuses it; a Python autograd.Function costs Python on every call
+// (benchmarks/README.md, "Function transforms"). softsign_backward has
+// derivatives of its own in both modes, so every order of derivative works.
+// The version-counter bumps of the mutating forms sit on the ADInplaceOrView
+// key, also as PyTorch generates them.
 #include <ATen/ATen.h>
-#include <torch/autograd.h>
+#include <ATen/OpMathType.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/autograd/saved_variable.h>
+#include <torch/csrc/dynamo/compiled_autograd.h>
 #include <torch/library.h>
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "softsign.h"
 
 namespace softsign_ext {
 namespace {
 
-using torch::autograd::AutogradContext;
+using torch::autograd::SavedVariable;
+using torch::autograd::TraceableFunction;
 using torch::autograd::variable_list;
+using torch::dynamo::autograd::CompiledNodeArgs;
+using torch::dynamo::autograd::SwapSavedVariables;
 
-class SoftsignFunction : public torch::autograd::Function<SoftsignFunction> {
- public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    ctx->save_for_backward({x});
-    const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign().call(x);
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const at::Tensor x = ctx->get_saved_variables()[0];
-    return {ops::softsign_backward().call(grads[0], x)};
-  }
-};
-
-// softsign_(x) keeps a clone of x taken before the write, as PyTorch keeps
-// the original self of its own in-place operators whose derivative needs it.
-// The clone is differentiable (it records x's history), so double backward
-// reaches x through it.
-class SoftsignInplaceFunction
-    : public torch::autograd::Function<SoftsignInplaceFunction> {
- public:
-  static at::Tensor forward(AutogradContext* ctx, at::Tensor x) {
-    at::Tensor original;
-    {
-      const at::AutoGradMode enable_grad(true);
-      original = x.clone();
-    }
-    ctx->save_for_backward({original});
-    {
-      // Below Autograd only: the ADInplaceOrView kernel bumps x's version.
-      const at::AutoDispatchBelowAutograd guard;
-      ops::softsign_().call(x);
-    }
-    ctx->mark_dirty({x});
-    return x;
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const at::Tensor original = ctx->get_saved_variables()[0];
-    return {ops::softsign_backward().call(grads[0], original)};
-  }
-};
-
-class SoftsignBackwardFunction
-    : public torch::autograd::Function<SoftsignBackwardFunction> {
- public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& grad_output,
-                            const at::Tensor& x) {
-    ctx->save_for_backward({grad_output, x});
-    const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign_backward().call(grad_output, x);
-  }
-
-  // f(g, x) = g / (1 + |x|)^2:
-  //   df/dg = 1 / (1 + |x|)^2, which is softsign_backward again;
-  //   df/dx = -2 g sign(x) / (1 + |x|)^3.
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const variable_list saved = ctx->get_saved_variables();
-    const at::Tensor& grad_output = saved[0];
-    const at::Tensor& x = saved[1];
-    const at::Tensor& grad = grads[0];
-    at::Tensor grad_grad_output;
-    at::Tensor grad_x;
-    if (ctx->needs_input_grad(0)) {
-      grad_grad_output = ops::softsign_backward().call(grad, x);
-    }
-    if (ctx->needs_input_grad(1)) {
-      grad_x = grad * grad_output * x.sign() * -2 / (x.abs() + 1).pow(3);
-    }
-    return {grad_grad_output, grad_x};
-  }
-};
-
-// Whether autograd records this call (PyTorch's compute_requires_grad).
-bool records_gradient(const at::Tensor& a, const at::Tensor& b = {}) {
-  return at::GradMode::is_enabled() &&
-         (a.requires_grad() || (b.defined() && b.requires_grad()));
+// d/dx of softsign_backward(grad_output, x) = grad_output / (1 + |x|)^2,
+// applied to t: -2 t grad_output sign(x) / (1 + |x|)^3. ATen ops, so that it
+// is differentiable in both modes itself; half types compute in float and
+// round once, as the kernels do.
+at::Tensor grad_x_of_softsign_backward(const at::Tensor& t,
+                                       const at::Tensor& grad_output,
+                                       const at::Tensor& x) {
+  const at::ScalarType compute = at::toOpMathType(x.scalar_type());
+  const at::Tensor x_ = x.to(compute);
+  return (t.to(compute) * grad_output.to(compute) * x_.sign() * -2 /
+          (x_.abs() + 1).pow(3))
+      .to(x.scalar_type());
 }
 
-// With no gradient to record, skip building an autograd node and redispatch
-// straight to the backend kernel: this keeps inference calls as cheap as a
-// native operator's. The guard (as in PyTorch's generated kernels) keeps the
-// ATen calls the kernel makes itself (empty_like, copy_) below autograd too.
-at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
-  if (!records_gradient(x)) {
-    const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
-                                      x);
+// What compiled autograd (torch._dynamo.compiled_autograd) needs of a node:
+// its saved tensors in the cache key, and, instead of running apply, a
+// functional form of the backward that its Python compiler records, called
+// with the saved tensors swapped for its own. Each node below has one static
+// backward(grads, saved tensors, which inputs need a gradient) that both its
+// apply and this functional form call.
+template <typename NodeType>
+variable_list functional_backward(const variable_list& grads,
+                                  const std::vector<c10::IValue>& args) {
+  torch::dynamo::autograd::PackedArgs packed(args);
+  const auto saved = packed.unpack<variable_list>();
+  const auto needs_input_grad = packed.unpack<std::vector<bool>>();
+  return NodeType::backward(grads, saved, needs_input_grad);
+}
+
+template <typename NodeType>
+variable_list traced_backward(NodeType& node, const variable_list& grads,
+                              SwapSavedVariables& swap) {
+  for (SavedVariable& saved : node.saved_) {
+    swap.before(saved);
   }
-  return SoftsignFunction::apply(x);
+  torch::dynamo::autograd::PackedArgs packed;
+  packed.pack(node.unpacked());
+  packed.pack(node.needs_input_grad());
+  const std::vector<c10::IValue> args = packed.vec();
+  std::vector<at::TypePtr> schema;
+  for (const c10::IValue& arg : args) {
+    schema.push_back(arg.type());
+  }
+  const auto& python = torch::dynamo::autograd::getPyCompilerInterface();
+  const std::string function = python->bind_function(
+      swap.get_py_compiler(), node.name(), functional_backward<NodeType>,
+      schema);
+  const auto output_metadata = torch::dynamo::autograd::IValuePacker<
+      std::vector<std::optional<torch::autograd::InputMetadata>>>::
+      pack(torch::dynamo::autograd::get_input_metadata(node.next_edges()));
+  variable_list result =
+      python->call_function(swap.get_py_compiler(), "apply_functional",
+                            function, grads, args, output_metadata);
+  for (SavedVariable& saved : node.saved_) {
+    swap.after(saved);
+  }
+  return result;
+}
+
+// The parts of a node that every node here shares: its saved variables, apply
+// through the static backward, their release, and compiled autograd.
+template <typename Derived, size_t kInputs, size_t kSaved>
+struct SoftsignNode : public TraceableFunction {
+  variable_list apply(variable_list&& grads) override {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return Derived::backward(grads, unpacked(), needs_input_grad());
+  }
+
+  void release_variables() override {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (SavedVariable& saved : saved_) {
+      saved.reset_data();
+    }
+  }
+
+  void compiled_args(CompiledNodeArgs& args) const override {
+    for (const SavedVariable& saved : saved_) {
+      args.collect(saved, /*is_output=*/false);
+    }
+  }
+
+  variable_list apply_with_saved(const variable_list& grads,
+                                 SwapSavedVariables& swap) override {
+    return traced_backward(static_cast<Derived&>(*this), grads, swap);
+  }
+
+  variable_list unpacked() const {
+    variable_list tensors;
+    for (const SavedVariable& saved : saved_) {
+      tensors.push_back(saved.unpack());
+    }
+    return tensors;
+  }
+
+  std::vector<bool> needs_input_grad() const {
+    std::vector<bool> needs(kInputs);
+    for (size_t i = 0; i < kInputs; ++i) {
+      needs[i] = task_should_compute_output(i);
+    }
+    return needs;
+  }
+
+  std::array<SavedVariable, kSaved> saved_;
+};
+
+// Reverse mode of softsign(x), and of softsign_(x) with x's values from
+// before the write: grad / (1 + |x|)^2 through softsign_backward. Saves x.
+struct SoftsignBackward0 : public SoftsignNode<SoftsignBackward0, 1, 1> {
+  std::string name() const override { return "SoftsignBackward0"; }
+
+  static variable_list backward(const variable_list& grads,
+                                const variable_list& saved,
+                                const std::vector<bool>& /*needs_input_grad*/) {
+    if (!grads[0].defined()) {
+      return {at::Tensor()};
+    }
+    return {ops::softsign_backward().call(grads[0], saved[0])};
+  }
+};
+
+// Reverse mode of softsign_backward(grad_output, x). Saves grad_output, x.
+struct SoftsignBackwardBackward0
+    : public SoftsignNode<SoftsignBackwardBackward0, 2, 2> {
+  std::string name() const override { return "SoftsignBackwardBackward0"; }
+
+  static variable_list backward(const variable_list& grads,
+                                const variable_list& saved,
+                                const std::vector<bool>& needs_input_grad) {
+    const at::Tensor& grad = grads[0];
+    const at::Tensor& grad_output = saved[0];
+    const at::Tensor& x = saved[1];
+    variable_list result(2);
+    if (!grad.defined()) {
+      return result;
+    }
+    if (needs_input_grad[0]) {
+      result[0] = ops::softsign_backward().call(grad, x);
+    }
+    if (needs_input_grad[1]) {
+      result[1] = grad_x_of_softsign_backward(grad, grad_output, x);
+    }
+    return result;
+  }
+};
+
+template <typename NodeType>
+std::shared_ptr<NodeType> make_node() {
+  return std::shared_ptr<NodeType>(new NodeType(), torch::autograd::deleteNode);
+}
+
+// t's forward gradient (tangent) and primal value at forward-AD level 0, the
+// one level core autograd has (torch.func maps its nested levels onto it).
+at::Tensor tangent(const at::Tensor& t) { return t._fw_grad(/*level=*/0); }
+at::Tensor primal(const at::Tensor& t) { return t._fw_primal(/*level=*/0); }
+
+// The forward gradient of softsign at x: t / (1 + |x|)^2, one fused pass
+// through softsign_backward (itself differentiable, for higher orders).
+at::Tensor softsign_tangent(const at::Tensor& x) {
+  return ops::softsign_backward().call(tangent(x), primal(x));
+}
+
+// An in-place result's tangent must be its old tangent, written in place
+// (autograd's layout rule for forward gradients); a tensor that had none
+// takes the new one.
+void write_tangent(const at::Tensor& mutated, const at::Tensor& new_tangent) {
+  const at::Tensor old_tangent = tangent(mutated);
+  if (old_tangent.defined()) {
+    old_tangent.copy_(new_tangent);
+  } else {
+    mutated._set_fw_grad(new_tangent, /*level=*/0, /*is_inplace_op=*/true);
+  }
+}
+
+bool has_tangent(const at::Tensor& t) {
+  return torch::autograd::isFwGradDefined(t);
+}
+
+// Without a gradient to record in either mode the call goes straight to the
+// backend kernel, so that inference costs what a native operator's does. The
+// guard (as in PyTorch's generated kernels) keeps the ATen calls the kernel
+// makes itself (empty_like, copy_) below autograd too.
+at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
+  const bool requires_grad = torch::autograd::compute_requires_grad(x);
+  std::shared_ptr<SoftsignBackward0> node;
+  if (requires_grad) {
+    node = make_node<SoftsignBackward0>();
+    node->set_next_edges(torch::autograd::collect_next_edges(x));
+    node->saved_ = {SavedVariable(x, /*is_output=*/false)};
+  }
+  at::Tensor result;
+  {
+    const at::AutoDispatchBelowADInplaceOrView guard;
+    result = ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+                                        x);
+  }
+  if (node) {
+    torch::autograd::set_history(result, node);
+  }
+  if (has_tangent(x)) {
+    result._set_fw_grad(softsign_tangent(x), /*level=*/0,
+                        /*is_inplace_op=*/false);
+  }
+  return result;
 }
 
 at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
                                       const at::Tensor& grad_output,
                                       const at::Tensor& x) {
-  if (!records_gradient(grad_output, x)) {
+  const bool requires_grad =
+      torch::autograd::compute_requires_grad(grad_output, x);
+  std::shared_ptr<SoftsignBackwardBackward0> node;
+  if (requires_grad) {
+    node = make_node<SoftsignBackwardBackward0>();
+    node->set_next_edges(torch::autograd::collect_next_edges(grad_output, x));
+    node->saved_ = {SavedVariable(grad_output, /*is_output=*/false),
+                    SavedVariable(x, /*is_output=*/false)};
+  }
+  at::Tensor result;
+  {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign_backward().redispatch(
+    result = ops::softsign_backward().redispatch(
         keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
-  return SoftsignBackwardFunction::apply(grad_output, x);
+  if (node) {
+    torch::autograd::set_history(result, node);
+  }
+  if (has_tangent(grad_output) || has_tangent(x)) {
+    // The sum of the two partial derivatives, each where its input has a
+    // tangent.
+    const at::Tensor x_primal = primal(x);
+    at::Tensor result_tangent;
+    if (has_tangent(grad_output)) {
+      result_tangent =
+          ops::softsign_backward().call(tangent(grad_output), x_primal);
+    }
+    if (has_tangent(x)) {
+      const at::Tensor part =
+          grad_x_of_softsign_backward(tangent(x), primal(grad_output), x_primal);
+      result_tangent = result_tangent.defined() ? result_tangent + part : part;
+    }
+    result._set_fw_grad(result_tangent, /*level=*/0, /*is_inplace_op=*/false);
+  }
+  return result;
 }
 
 // The mutating forms go below Autograd only (not below ADInplaceOrView), so
 // that the version counter of the tensor they write is bumped, and autograd
 // notices when a tensor it saved was overwritten.
 at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
-  const bool requires_grad = records_gradient(x);
+  const bool requires_grad = torch::autograd::compute_requires_grad(x);
   // PyTorch's own checks, before any write: no in-place on a leaf that
   // requires grad (or on some views of one).
   torch::autograd::check_inplace(x, requires_grad);
-  if (!requires_grad) {
-    const at::AutoDispatchBelowAutograd guard;
-    return ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+  // Both derivatives need x's values from before the write: the tangent is
+  // computed first, and reverse mode keeps a copy, as PyTorch keeps the
+  // original self of its own in-place operators whose derivative needs it.
+  // The copy records x's history, so double backward reaches x through it.
+  at::Tensor new_tangent;
+  if (has_tangent(x)) {
+    new_tangent = softsign_tangent(x);
   }
-  SoftsignInplaceFunction::apply(x);
+  std::shared_ptr<SoftsignBackward0> node;
+  if (requires_grad) {
+    node = make_node<SoftsignBackward0>();
+    node->set_next_edges(torch::autograd::collect_next_edges(x));
+    node->saved_ = {SavedVariable(x.clone(), /*is_output=*/false)};
+  }
+  {
+    const at::AutoDispatchBelowAutograd guard;
+    ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+  }
+  if (node) {
+    torch::autograd::rebase_history(x, node);
+  }
+  if (new_tangent.defined()) {
+    write_tangent(x, new_tangent);
+  }
   return x;
 }
 
+// out= records no reverse-mode gradient, as every PyTorch out= function; its
+// forward gradient is that of an in-place write into out.
 at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
                                   at::Tensor& out) {
-  if (records_gradient(x, out)) {
+  if (torch::autograd::compute_requires_grad(x, out)) {
     torch::autograd::throw_error_out_requires_grad("softsign");
   }
-  const at::AutoDispatchBelowAutograd guard;
-  return ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x,
-                                        out);
+  at::Tensor new_tangent;
+  if (has_tangent(x)) {
+    new_tangent = softsign_tangent(x);  // before the write: out may be x
+  } else if (has_tangent(out)) {
+    new_tangent = at::zeros_like(tangent(out));  // out's new value is constant
+  }
+  {
+    const at::AutoDispatchBelowAutograd guard;
+    ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x, out);
+  }
+  if (new_tangent.defined()) {
+    write_tangent(out, new_tangent);
+  }
+  return out;
 }
 
 // What PyTorch generates for its own mutating operators on this key: bump the
