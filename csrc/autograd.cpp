@@ -35,18 +35,24 @@ using torch::autograd::variable_list;
 using torch::dynamo::autograd::CompiledNodeArgs;
 using torch::dynamo::autograd::SwapSavedVariables;
 
-// d/dx of softsign_backward(grad_output, x) = grad_output / (1 + |x|)^2,
-// applied to t: -2 t grad_output sign(x) / (1 + |x|)^3. ATen ops, so that it
-// is differentiable in both modes itself; half types compute in float and
-// round once, as the kernels do.
-at::Tensor grad_x_of_softsign_backward(const at::Tensor& t,
-                                       const at::Tensor& grad_output,
-                                       const at::Tensor& x) {
+// The derivative of softsign_backward(g, x) = g / (1 + |x|)^2 along (dg, dx):
+// (dg - 2 g dx sign(x) / (1 + |x|)) / (1 + |x|)^2, with dg undefined for 0.
+// ATen ops, so that it is differentiable in both modes itself; half types
+// compute in float and round once, as the kernels do.
+at::Tensor softsign_backward_derivative(const at::Tensor& dg,
+                                        const at::Tensor& dx,
+                                        const at::Tensor& g,
+                                        const at::Tensor& x) {
   const at::ScalarType compute = at::toOpMathType(x.scalar_type());
   const at::Tensor x_ = x.to(compute);
-  return (t.to(compute) * grad_output.to(compute) * x_.sign() * -2 /
-          (x_.abs() + 1).pow(3))
-      .to(x.scalar_type());
+  const at::Tensor reciprocal = (x_.abs() + 1).reciprocal();
+  // g times the reciprocal first: no overflow for huge g and x.
+  at::Tensor sum = g.to(compute) * reciprocal * dx.to(compute) * x_.sign() * -2;
+  if (dg.defined()) {
+    sum = sum + dg.to(compute);
+  }
+  // Multiplied by the reciprocal twice, as in the kernels: no overflow.
+  return (sum * reciprocal * reciprocal).to(x.scalar_type());
 }
 
 // What compiled autograd (torch._dynamo.compiled_autograd) needs of a node:
@@ -174,7 +180,7 @@ struct SoftsignBackwardBackward0
       result[0] = ops::softsign_backward().call(grad, x);
     }
     if (needs_input_grad[1]) {
-      result[1] = grad_x_of_softsign_backward(grad, grad_output, x);
+      result[1] = softsign_backward_derivative({}, grad, grad_output, x);
     }
     return result;
   }
@@ -262,19 +268,12 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
     torch::autograd::set_history(result, node);
   }
   if (has_tangent(grad_output) || has_tangent(x)) {
-    // The sum of the two partial derivatives, each where its input has a
-    // tangent.
-    const at::Tensor x_primal = primal(x);
-    at::Tensor result_tangent;
-    if (has_tangent(grad_output)) {
-      result_tangent =
-          ops::softsign_backward().call(tangent(grad_output), x_primal);
-    }
-    if (has_tangent(x)) {
-      const at::Tensor part =
-          grad_x_of_softsign_backward(tangent(x), primal(grad_output), x_primal);
-      result_tangent = result_tangent.defined() ? result_tangent + part : part;
-    }
+    // Along grad_output alone, the op itself (one fused pass).
+    const at::Tensor result_tangent =
+        has_tangent(x)
+            ? softsign_backward_derivative(tangent(grad_output), tangent(x),
+                                           primal(grad_output), primal(x))
+            : ops::softsign_backward().call(tangent(grad_output), primal(x));
     result._set_fw_grad(result_tangent, /*level=*/0, /*is_inplace_op=*/false);
   }
   return result;
