@@ -11,7 +11,7 @@ import torch
 from _helpers import needs_cuda
 from torch._dynamo.utils import counters
 
-from softsign_ext.bench import cli, graphs, impls, report, small_calls
+from softsign_ext.bench import cli, graphs, impls, report, small_calls, transforms
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
@@ -354,3 +354,32 @@ def test_layouts(layout, tmp_path):
                    "--impls", "copy,softsign_ext", "--no-small-calls")
     assert {r["layout"] for r in records} == {layout} and len(records) == 4
     assert all(r["shape"] == [4, 96] for r in records)
+
+
+def test_transform_records(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(transforms, "CPU_SIZES", {"tensor": (4, 16), "mlp": (4, 8)})
+    counters.clear()
+    records = _run(tmp_path, "--transforms", "jvp,per_sample_grad")
+    # 2 transforms x 2 modes x (F.softsign, softsign_ext, F.softsign again: the A/A)
+    assert len(records) == 12
+    assert {(r["extra"]["transform"], r["extra"]["mode"], r["impl"]) for r in records} == {
+        (t, m, i) for t in ("jvp", "per_sample_grad") for m in transforms.TRANSFORM_MODES
+        for i in ("F.softsign", "softsign_ext", transforms.AGAIN)}
+    # Each compiled workload has a code object of its own: none is a recompile of another's.
+    assert counters["stats"]["unique_graphs"] == 6
+    assert not counters["recompiles"]
+    by_key = {(r["extra"]["transform"], r["extra"]["mode"], r["impl"]): r for r in records}
+    for (transform, mode, impl), r in by_key.items():
+        if impl != "F.softsign":
+            theirs = by_key[(transform, mode, "F.softsign")]
+            assert r["extra"]["vs_f_softsign"] == pytest.approx(r["median_ms"] / theirs["median_ms"])
+    table = capsys.readouterr().out
+    assert "transforms, float32 4x16" in table and "per_sample_grad" in table and "A/A" in table
+
+
+@pytest.mark.parametrize("transform", transforms.TRANSFORMS)
+def test_a_wrong_activation_fails_the_transform_check(transform, monkeypatch):
+    monkeypatch.setattr(transforms, "CPU_SIZES", {"tensor": (4, 16), "mlp": (4, 8)})
+    monkeypatch.setitem(transforms.ACTIVATIONS, "softsign_ext", (torch.tanh, torch.nn.Tanh))
+    with pytest.raises(AssertionError, match="softsign_ext differs from F.softsign"):
+        transforms.transform_records([transform], [torch.float32], torch.device("cpu"), "wall", cli._NoProgress())

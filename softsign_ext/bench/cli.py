@@ -21,6 +21,7 @@ from .records import Record, read_json, write_json
 from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
 from .timing import TIMINGS
+from .transforms import TRANSFORMS, transform_jobs, transform_records
 
 DESCRIPTION = """\
 Benchmarks softsign_ext against what users would pick instead, side by side.
@@ -28,6 +29,7 @@ Benchmarks softsign_ext against what users would pick instead, side by side.
     python -m softsign_ext.bench                   # the full run on CUDA if present, else CPU
     python -m softsign_ext.bench --kernelbench     # KernelBench's own protocol
     python -m softsign_ext.bench --graphs          # softsign inside compiled models
+    python -m softsign_ext.bench --transforms      # under torch.func's jvp, vmap, grad
 
 Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
 eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
@@ -173,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "nn.Softsign against softsign_ext in each mode (compiled, also nn.Softsign against a "
                              "second compile of itself: the A/A); --dtypes default "
                              f"{CUDA_DEFAULTS['graph_dtypes']!r}, --timing default device and launch on CUDA")
+    parser.add_argument("--transforms", type=parse_list(TRANSFORMS), nargs="?", const=list(TRANSFORMS), default=None,
+                        metavar="NAMES",
+                        help=f"only the transforms section: F.softsign against softsign_ext under the same torch.func "
+                             f"transform, eager and compiled ({','.join(TRANSFORMS)}; default all); --dtypes default "
+                             "float32, --timing default device on CUDA")
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
     parser.add_argument("--graph-draws", type=parse_count, default=1, metavar="N",
@@ -201,8 +208,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.from_json:
-        if args.kernelbench or args.graphs:
-            parser.error("--from-json reads records instead of measuring; drop --kernelbench and --graphs")
+        if args.kernelbench or args.graphs or args.transforms:
+            parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs and "
+                         "--transforms")
         records = [record for path in args.from_json for record in read_json(path)]
         return _report(records, args)
     device = args.device
@@ -227,6 +235,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         records = kernelbench_records(device, fitting_shape(wanted, device), args.trials,
                                       tuple(DTYPES[name] for name in names), progress, dict(args.submission))
         progress.close()
+    elif args.transforms:
+        dtypes = [DTYPES[d] for d in (args.dtypes or ["float32"])]
+        progress = progress_bar(transform_jobs(args.transforms, dtypes), not args.no_progress)
+        records = transform_records(args.transforms, dtypes, device, timing, progress)
+        progress.close()
+        print("softsign_ext's results matched F.softsign's under every transform before they were timed")
     elif args.graphs:
         dtypes = [DTYPES[d] for d in (args.dtypes or parse_list(DTYPES)(defaults["graph_dtypes"]))]
         shapes = CUDA_GRAPH_SHAPES if device.type == "cuda" else CPU_GRAPH_SHAPES

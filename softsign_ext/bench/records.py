@@ -14,7 +14,8 @@ import torch
 #   small_call   wall time per call of small tensors, back to back: host overhead
 #   kernelbench  KernelBench's protocol: L2 flushed before each of `trials` calls
 #   graph        a model or graph around softsign, eager or compiled
-KINDS = ("bandwidth", "small_call", "kernelbench", "graph")
+#   transform    softsign under a torch.func transform (jvp, vmap, ...), eager or compiled
+KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform")
 
 
 @dataclass

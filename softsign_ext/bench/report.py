@@ -9,6 +9,7 @@ from .cases import DTYPES, format_shape
 from .graphs import GRAPH_DIRECTIONS, GRAPH_MODES, RECOMPILED
 from .impls import ALL_IMPLS
 from .records import Record
+from .transforms import AGAIN as TRANSFORM_AGAIN
 from .timing import TIMINGS
 
 PCT_OF_COPY_NOTE = (
@@ -95,8 +96,25 @@ def _graph_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
+def _transform_table(title: str, rows: list[Record]) -> list[str]:
+    """A row per transform and mode: F.softsign's and softsign_ext's times under it."""
+    lines = [f"\ntransforms, {title}: median ms of {TIMINGS[rows[0].timing]}"]
+    lines.append(f"  {'transform':<17}{'mode':<9}{'F.softsign':>12}{'softsign_ext':>14}{'ratio':>8}{'A/A':>8}")
+    by_key = {(r.extra["transform"], r.extra["mode"], r.impl): r for r in rows}
+    for transform, mode in dict.fromkeys((r.extra["transform"], r.extra["mode"]) for r in rows):
+        theirs, ours = by_key[(transform, mode, "F.softsign")], by_key[(transform, mode, "softsign_ext")]
+        again = by_key.get((transform, mode, TRANSFORM_AGAIN))
+        aa = f"{again.extra['vs_f_softsign']:>8.3f}" if again else f"{'-':>8}"
+        lines.append(f"  {transform:<17}{mode:<9}{theirs.median_ms:>12.4f}{ours.median_ms:>14.4f}"
+                     f"{ours.extra['vs_f_softsign']:>8.3f}{aa}")
+    return lines
+
+
 TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table,
-          "graph": _graph_table}
+          "graph": _graph_table, "transform": _transform_table}
+TRANSFORM_RATIO_NOTE = ("ratio: softsign_ext's time over F.softsign's under the same transform, mode, dtype and run "
+                        "(below 1: faster).\nA/A: F.softsign's same call timed again, over the first: how far two "
+                        "timings of the same code differ in this run.")
 GRAPH_RATIO_NOTE = ("ratio: softsign_ext's time over nn.Softsign's in the same mode, dtype and run (below 1: faster).\n"
                     "A/A: a second compile of nn.Softsign's model over the first: how far two compiles of the same "
                     "model differ in this run.")
@@ -118,6 +136,8 @@ def format_table(records: list[Record]) -> str:
                 for r in records if r.kind == "graph"]
         if len(set(rows)) < len(rows):
             lines.append(GRAPH_DRAWS_NOTE)
+    if any(r.kind == "transform" for r in records):
+        lines.append("\n" + TRANSFORM_RATIO_NOTE)
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)
