@@ -298,7 +298,7 @@ def test_vmap_has_batching_rules(device, no_vmap_fallback):
         vmap(mutating)(x)
 
 
-COMPILED = ("jvp", "grad", "vjp", "vmap", "vmap_grad", "jacfwd")
+COMPILED = ("jvp", "grad", "vjp", "vmap", "vmap_grad", "jacrev", "jacfwd", "hessian")
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -310,6 +310,18 @@ def test_transforms_compile_without_graph_breaks(transform, device):
     torch._dynamo.reset()
     compiled = torch.compile(lambda a, b: apply(softsign_ext.softsign, a, b), fullgraph=True)
     _assert_matches_reference(compiled(x, t), apply(F.softsign, x.double(), t.double()), torch.float32)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("transform,mutating", [("vmap", "softsign_"), ("vmap", "out="), ("jvp", "softsign_"),
+                                                ("jvp", "out="), ("grad", "softsign_")])
+def test_mutating_forms_compile_under_transforms(transform, mutating, device):
+    x, t = _inputs(torch.float32, device)
+    apply = {**MUTATING_TRANSFORMS, **INPLACE_ONLY_TRANSFORMS}[transform]
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda a, b: apply(MUTATING[mutating], a, b), fullgraph=True)
+    for actual, expected in zip(_flat(compiled(x, t)), _flat(apply(softsign_ext.softsign, x, t)), strict=True):
+        torch.testing.assert_close(actual, expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("device", DEVICES)
