@@ -215,7 +215,20 @@ void write_tangent(const at::Tensor& mutated, const at::Tensor& new_tangent) {
 }
 
 bool has_tangent(const at::Tensor& t) {
-  return torch::autograd::isFwGradDefined(t);
+  return t.defined() && tangent(t).defined();
+}
+
+// Whether autograd has anything to do for this call in either mode. A tensor
+// without autograd metadata (any plain tensor) can neither require grad nor
+// carry a tangent: that test alone decides an inference call.
+template <typename... Tensors>
+bool needs_autograd(const Tensors&... tensors) {
+  const auto needs = [](const at::Tensor& t) {
+    return t.unsafeGetTensorImpl()->autograd_meta() != nullptr &&
+           ((at::GradMode::is_enabled() && t.requires_grad()) ||
+            tangent(t).defined());
+  };
+  return (needs(tensors) || ...);
 }
 
 // Without a gradient to record in either mode the call goes straight to the
@@ -223,6 +236,11 @@ bool has_tangent(const at::Tensor& t) {
 // guard (as in PyTorch's generated kernels) keeps the ATen calls the kernel
 // makes itself (empty_like, copy_) below autograd too.
 at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
+  if (!needs_autograd(x)) {
+    const at::AutoDispatchBelowADInplaceOrView guard;
+    return ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+                                      x);
+  }
   const bool requires_grad = torch::autograd::compute_requires_grad(x);
   std::shared_ptr<SoftsignBackward0> node;
   if (requires_grad) {
@@ -249,6 +267,11 @@ at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
 at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
                                       const at::Tensor& grad_output,
                                       const at::Tensor& x) {
+  if (!needs_autograd(grad_output, x)) {
+    const at::AutoDispatchBelowADInplaceOrView guard;
+    return ops::softsign_backward().redispatch(
+        keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
+  }
   const bool requires_grad =
       torch::autograd::compute_requires_grad(grad_output, x);
   std::shared_ptr<SoftsignBackwardBackward0> node;

@@ -383,3 +383,15 @@ def test_a_wrong_activation_fails_the_transform_check(transform, monkeypatch):
     monkeypatch.setitem(transforms.ACTIVATIONS, "softsign_ext", (torch.tanh, torch.nn.Tanh))
     with pytest.raises(AssertionError, match="softsign_ext differs from F.softsign"):
         transforms.transform_records([transform], [torch.float32], torch.device("cpu"), "wall", cli._NoProgress())
+
+
+def test_transform_draws_compile_afresh_and_report_medians(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(transforms, "CPU_SIZES", {"tensor": (4, 16), "mlp": (4, 8)})
+    counters.clear()
+    records = _run(tmp_path, "--transforms", "vmap", "--graph-draws", "3")
+    assert sorted(r["extra"]["draw"] for r in records if r["impl"] == "softsign_ext") == [0, 0, 1, 1, 2, 2]
+    assert counters["stats"]["unique_graphs"] == 9  # 3 draws x 3 compiled workloads, each afresh
+    ratios = sorted(r["extra"]["vs_f_softsign"] for r in records
+                    if r["impl"] == "softsign_ext" and r["extra"]["mode"] == "compile")
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("vmap") and "compile" in line)
+    assert row.split()[2] == "3" and f"{ratios[1]:.3f}" in row.split()[5]

@@ -183,9 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
     parser.add_argument("--graph-draws", type=parse_count, default=1, metavar="N",
-                        help="with --graphs: compile and time every compiled row N times, each time afresh, and "
-                             "report each row's median ratio over the draws and their range (default 1; under "
-                             "max-autotune one draw of Inductor's autotuner can move a row by more than softsign "
+                        help="with --graphs or --transforms: compile and time every row N times, each time afresh, "
+                             "and report each row's median ratio over the draws and their range (default 1; one "
+                             "compile is a draw of Inductor's autotuner, which can move a row by more than softsign "
                              "does: see the A/A)")
     parser.add_argument("--graph-shape", type=parse_shape, default=None, metavar="ROWSxWIDTH",
                         help="one input shape for every graph (default per graph: "
@@ -237,8 +237,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         progress.close()
     elif args.transforms:
         dtypes = [DTYPES[d] for d in (args.dtypes or ["float32"])]
-        progress = progress_bar(transform_jobs(args.transforms, dtypes), not args.no_progress)
-        records = transform_records(args.transforms, dtypes, device, timing, progress)
+        progress = progress_bar(transform_jobs(args.transforms, dtypes) * args.graph_draws, not args.no_progress)
+        records = []
+        for draw in range(args.graph_draws):
+            records += transform_records(args.transforms, dtypes, device, timing, progress, draw)
+            if args.json:  # after every draw, so that an interrupted run keeps what it measured
+                write_json(records, args.json)
         progress.close()
         print("softsign_ext's results matched F.softsign's under every transform before they were timed")
     elif args.graphs:

@@ -97,16 +97,27 @@ def _graph_table(title: str, rows: list[Record]) -> list[str]:
 
 
 def _transform_table(title: str, rows: list[Record]) -> list[str]:
-    """A row per transform and mode: F.softsign's and softsign_ext's times under it."""
+    """A row per transform and mode: F.softsign's and softsign_ext's times under it. Where a
+    row was drawn more than once, each figure is the median over its draws, and the range is
+    the lowest and highest of its draws' ratios."""
+    by_key: dict[tuple, list[Record]] = {}
+    for r in rows:
+        by_key.setdefault((r.extra["transform"], r.extra["mode"], r.impl), []).append(r)
+    drawn = any(len(draws) > 1 for draws in by_key.values())
     lines = [f"\ntransforms, {title}: median ms of {TIMINGS[rows[0].timing]}"]
-    lines.append(f"  {'transform':<17}{'mode':<9}{'F.softsign':>12}{'softsign_ext':>14}{'ratio':>8}{'A/A':>8}")
-    by_key = {(r.extra["transform"], r.extra["mode"], r.impl): r for r in rows}
+    lines.append(f"  {'transform':<17}{'mode':<9}" + (f"{'draws':>6}" if drawn else "")
+                 + f"{'F.softsign':>12}{'softsign_ext':>14}{'ratio':>8}{'A/A':>8}" + (f"{'range':>13}" if drawn else ""))
     for transform, mode in dict.fromkeys((r.extra["transform"], r.extra["mode"]) for r in rows):
         theirs, ours = by_key[(transform, mode, "F.softsign")], by_key[(transform, mode, "softsign_ext")]
-        again = by_key.get((transform, mode, TRANSFORM_AGAIN))
-        aa = f"{again.extra['vs_f_softsign']:>8.3f}" if again else f"{'-':>8}"
-        lines.append(f"  {transform:<17}{mode:<9}{theirs.median_ms:>12.4f}{ours.median_ms:>14.4f}"
-                     f"{ours.extra['vs_f_softsign']:>8.3f}{aa}")
+        ratios = [r.extra["vs_f_softsign"] for r in ours]
+        again = [r.extra["vs_f_softsign"] for r in by_key.get((transform, mode, TRANSFORM_AGAIN), [])]
+        line = f"  {transform:<17}{mode:<9}" + (f"{len(ours):>6}" if drawn else "")
+        line += (f"{statistics.median(r.median_ms for r in theirs):>12.4f}"
+                 f"{statistics.median(r.median_ms for r in ours):>14.4f}{statistics.median(ratios):>8.3f}"
+                 + (f"{statistics.median(again):>8.3f}" if again else f"{'-':>8}"))
+        if drawn:
+            line += f"{min(ratios):>7.3f}-{max(ratios):.3f}" if len(ratios) > 1 else f"{'-':>13}"
+        lines.append(line)
     return lines
 
 

@@ -117,7 +117,7 @@ def transform_jobs(names: list[str], dtypes: list[torch.dtype]) -> int:
 
 
 def transform_records(names: list[str], dtypes: list[torch.dtype], device: torch.device, timing: str,
-                      progress) -> list[Record]:
+                      progress, draw: int = 0) -> list[Record]:
     """Each transform in each mode and dtype: both activations checked against each other,
     then timed round robin with the A/A; softsign_ext's and the A/A's records have their
     time over F.softsign's."""
@@ -138,7 +138,7 @@ def transform_records(names: list[str], dtypes: list[torch.dtype], device: torch
                 samples = time_calls(calls, device, timing)
                 timed = {impl: Record.from_samples(
                     times, kind="transform", impl=impl, direction=name, dtype=dtype_name(dtype), shape=shape,
-                    device=device_name(device), timing=timing, extra={"transform": name, "mode": mode})
+                    device=device_name(device), timing=timing, extra={"transform": name, "mode": mode, "draw": draw})
                     for impl, times in samples.items()}
                 for impl in ("softsign_ext", AGAIN):
                     timed[impl].extra["vs_f_softsign"] = timed[impl].median_ms / timed["F.softsign"].median_ms
