@@ -13,6 +13,7 @@ What was built is written to softsign_ext/_build_info.py (softsign_ext.build_inf
 """
 
 import glob
+import hashlib
 import os
 import platform
 import re
@@ -194,10 +195,23 @@ class BuildPyWithKernelSources(build_py):
             self.copy_file(path, os.path.join(target, os.path.basename(path)))
 
 
+def source_hash(root: str = "csrc") -> str:
+    """A hash of every file under csrc/, names and contents: what the compiled operators do,
+    their autograd formulas included. torch.compile's cache key holds it (softsign_ext.inductor),
+    so that a rebuilt library is never served graphs traced through the old one."""
+    digest = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
+        if os.path.isfile(path):
+            digest.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
 def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str,
                      cpu_levels: list[str]) -> None:
-    """What this build is, for softsign_ext.build_info, the torch check at import and the
-    error a CPU-only build gives CUDA tensors."""
+    """What this build is, for softsign_ext.build_info, the torch check at import, the
+    error a CPU-only build gives CUDA tensors and torch.compile's cache key."""
     with open(path, "w") as f:
         f.write(
             "# Written by setup.py when softsign_ext._C was built; not tracked by git.\n"
@@ -206,6 +220,7 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
             f"CUDA_ARCH_LIST = {arch_list!r}\n"
             f"CUDA_PLAN = {cuda_plan!r}\n"
             f"CPU_CAPABILITIES = {tuple(cpu_levels)!r}\n"
+            f"SOURCE_HASH = {source_hash()!r}\n"
         )
 
 

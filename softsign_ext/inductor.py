@@ -17,8 +17,8 @@ inside compiled code, or for a kernel study::
         ...
     SOFTSIGN_EXT_INDUCTOR_FUSION=0 python ...      # the default, read at import
 
-The setting, softsign_ext's version and the decompositions' code are part of torch.compile's
-cache key (``torch.compiler.config.cache_key_tag``), so the FX graph and AOTAutograd caches
+The setting, softsign_ext's version, its compiled library's sources and the decompositions'
+code are part of torch.compile's cache key (``torch.compiler.config.cache_key_tag``), so the FX graph and AOTAutograd caches
 never hand back code compiled under another of them.
 Functions compiled before a change keep their code until they are compiled again (after
 ``torch._dynamo.reset()``, or in a new process), as with Inductor's own settings.
@@ -38,7 +38,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
-from . import __version__
+from . import __version__, _build_info
 
 ENV_VARIABLE = "SOFTSIGN_EXT_INDUCTOR_FUSION"
 _INDUCTOR_DECOMPOSITIONS = "torch._inductor.decomposition"
@@ -116,15 +116,18 @@ def _apply() -> None:
     with the setting."""
     global _cache_token
     # Every cached artifact records which form softsign compiled to, with which release
-    # of softsign_ext and which decompositions' code: a cache written under the other
-    # setting, another release or other decompositions (an edited checkout keeps its
-    # version) is never read back. (A tag the user set is kept in front of ours.)
+    # of softsign_ext, which compiled library (its sources' hash: AOTAutograd traces the C++
+    # autograd formulas into the graphs it caches) and which decompositions' code: a cache
+    # written under the other setting, another release, library or decompositions (an
+    # edited checkout keeps its version) is never read back. (A tag the user set is kept in
+    # front of ours.)
     config = torch.compiler.config
     tag = config.cache_key_tag
     if _cache_token and tag.endswith(_cache_token):
         tag = tag[: -len(_cache_token)]
     code = hashlib.sha256("".join(inspect.getsource(fn) for fn in DECOMPOSITIONS.values()).encode()).hexdigest()
-    _cache_token = f"softsign_ext-{__version__}-{code[:16]}-{'fused' if _fusion else 'kernel'}"
+    library = getattr(_build_info, "SOURCE_HASH", "unknown")  # (a build older than the hash)
+    _cache_token = f"softsign_ext-{__version__}-{library}-{code[:16]}-{'fused' if _fusion else 'kernel'}"
     config.cache_key_tag = tag + _cache_token
     table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
     if table_module is not None:

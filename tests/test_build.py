@@ -189,3 +189,16 @@ def test_supported_torch_range(setup_py):
     assert "newer than the releases softsign_ext is tested with (2.8 to 2.15)" in setup_py.torch_version_note("2.16.0")
     with pytest.raises(RuntimeError, match=r"needs torch 2\.8 to 2\.15; this is torch 2\.7\.1"):
         setup_py.torch_version_note("2.7.1+cu126")
+
+
+def test_source_hash_follows_every_source_file(setup_py, tmp_path):
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "a.cpp").write_text("int a;")
+    (tmp_path / "b.h").write_text("int b;")
+    first = setup_py.source_hash(str(tmp_path))
+    (tmp_path / "ops" / "a.cpp").write_text("int a = 1;")
+    assert setup_py.source_hash(str(tmp_path)) != first
+    (tmp_path / "ops" / "a.cpp").write_text("int a;")
+    assert setup_py.source_hash(str(tmp_path)) == first
+    (tmp_path / "ops" / "a.cpp").rename(tmp_path / "a.cpp")  # same contents, another file
+    assert setup_py.source_hash(str(tmp_path)) != first

@@ -171,6 +171,14 @@ def test_the_cache_key_follows_the_decompositions_code(monkeypatch):
     assert torch.compiler.config.cache_key_tag == before
 
 
+def test_the_cache_key_follows_the_compiled_library():
+    """A rebuilt library (other autograd formulas, which AOTAutograd traces into the graphs it
+    caches) must not be served graphs traced through the old one: the sources' hash is in the key."""
+    from softsign_ext import _build_info
+    assert len(_build_info.SOURCE_HASH) == 16
+    assert _build_info.SOURCE_HASH in torch.compiler.config.cache_key_tag
+
+
 def test_a_cache_key_tag_of_the_user_is_kept():
     previous = torch.compiler.config.cache_key_tag
     try:
