@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "softsign.h"
@@ -186,10 +187,22 @@ struct SoftsignBackwardBackward0
   }
 };
 
+// A new node, held as autograd holds nodes: c10::intrusive_ptr in the torch releases
+// where Node is an intrusive_ptr_target (pytorch/pytorch#181782), std::shared_ptr with
+// autograd's deleteNode (which frees a long chain of nodes without deep recursion) before;
+// deleteNode is named through the node (a dependent call), since the newer releases lack it.
 template <typename NodeType>
-std::shared_ptr<NodeType> make_node() {
-  return std::shared_ptr<NodeType>(new NodeType(), torch::autograd::deleteNode);
+auto make_node() {
+  if constexpr (std::is_base_of_v<c10::intrusive_ptr_target, torch::autograd::Node>) {
+    return c10::make_intrusive<NodeType>();
+  } else {
+    return std::shared_ptr<NodeType>(new NodeType(),
+                                     [](NodeType* node) { deleteNode(node); });
+  }
 }
+
+template <typename NodeType>
+using NodePtr = decltype(make_node<NodeType>());
 
 // t's forward gradient (tangent) and primal value at forward-AD level 0, the
 // one level core autograd has (torch.func maps its nested levels onto it).
@@ -242,7 +255,7 @@ at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
                                       x);
   }
   const bool requires_grad = torch::autograd::compute_requires_grad(x);
-  std::shared_ptr<SoftsignBackward0> node;
+  NodePtr<SoftsignBackward0> node;
   if (requires_grad) {
     node = make_node<SoftsignBackward0>();
     node->set_next_edges(torch::autograd::collect_next_edges(x));
@@ -274,7 +287,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
   }
   const bool requires_grad =
       torch::autograd::compute_requires_grad(grad_output, x);
-  std::shared_ptr<SoftsignBackwardBackward0> node;
+  NodePtr<SoftsignBackwardBackward0> node;
   if (requires_grad) {
     node = make_node<SoftsignBackwardBackward0>();
     node->set_next_edges(torch::autograd::collect_next_edges(grad_output, x));
@@ -318,7 +331,7 @@ at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
   if (has_tangent(x)) {
     new_tangent = softsign_tangent(x);
   }
-  std::shared_ptr<SoftsignBackward0> node;
+  NodePtr<SoftsignBackward0> node;
   if (requires_grad) {
     node = make_node<SoftsignBackward0>();
     node->set_next_edges(torch::autograd::collect_next_edges(x));
