@@ -96,7 +96,8 @@ CPU_GRAPH_SHAPES = {"pointwise_chain": (2048, 2048), "layer_norm_residual": (204
                     "mlp_block": (512, 1024)}
 
 
-def _relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """The norm of the difference over the norm of `expected`, in float64."""
     expected = expected.double()
     return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()
 
@@ -148,7 +149,7 @@ def _checked_calls(label: str, calls: dict, dtype: torch.dtype, own_caches) -> N
         with own_caches():
             ours = call()
         for got, expected in zip(ours, theirs):
-            error = _relative_error(got, expected)
+            error = relative_error(got, expected)
             if not error <= AGREEMENT[dtype]:
                 raise AssertionError(f"{label}: {impl} differs from nn.Softsign by {error:.2e} "
                                      f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")

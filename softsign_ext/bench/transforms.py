@@ -15,6 +15,7 @@ from torch.func import functional_call, grad, jvp, vmap
 import softsign_ext
 
 from .cases import device_name, dtype_name
+from .graphs import relative_error
 from .impls import fresh_compile
 from .records import Record
 from .timing import time_calls
@@ -96,17 +97,12 @@ def _leaves(result) -> list[torch.Tensor]:
     return list(torch.utils._pytree.tree_leaves(result))
 
 
-def _relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    expected = expected.double()
-    return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()
-
-
 def _check(label: str, calls: dict[str, Callable[[], object]], dtype: torch.dtype) -> None:
     """softsign_ext's results (every leaf) against F.softsign's under the same transform."""
     theirs = [leaf.clone() for leaf in _leaves(calls["F.softsign"]())]
     ours = _leaves(calls["softsign_ext"]())
     for got, expected in zip(ours, theirs, strict=True):
-        error = _relative_error(got, expected)
+        error = relative_error(got, expected)
         if not error <= AGREEMENT[dtype]:
             raise AssertionError(f"{label}: softsign_ext differs from F.softsign by {error:.2e} (relative norm; "
                                  f"allowed {AGREEMENT[dtype]:.0e})")
