@@ -5,7 +5,7 @@ import copy
 
 import pytest
 import torch
-from _helpers import DEVICES, assert_same_values, random_input, softsign_reference
+from _helpers import DEVICES, assert_same_values, random_input, softsign_grad_reference, softsign_reference
 from torch import nn
 
 import softsign_ext
@@ -147,3 +147,25 @@ def test_compile_inplace_module_forward_and_backward(device):
     reference(x).sum().backward()
     for got, p in zip(grads, model.parameters()):
         torch.testing.assert_close(got, p.grad)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_compiled_inplace_on_an_input_that_requires_grad(device):
+    # softsign_ on a non-leaf input of the compiled function: the gradient reaching the leaf
+    # must go through softsign. Before the C++ Nodes (autograd::Function, whose forward runs
+    # with grad mode off) AOTAutograd took the write as hidden from autograd and the leaf got
+    # 1 where the derivative is 1 / (1 + |x|)^2, with no error.
+    leaf = random_input((6, 5), torch.float32, device, with_specials=False).requires_grad_()
+    weights = random_input((6, 5), torch.float32, device, with_specials=False)
+    torch._dynamo.reset()
+    out = torch.compile(softsign_ext.softsign_, backend="aot_eager", fullgraph=True)(leaf * 1)
+    assert_same_values(out, softsign_reference(leaf.detach()))
+    (grad,) = torch.autograd.grad((out * weights).sum(), leaf)
+    torch.testing.assert_close(grad, softsign_grad_reference(weights, leaf.detach()))
+    # Inductor's backward saves the input that the write then overwrites, and autograd
+    # refuses it, as it does for torch.sin_ (whose derivative also needs the input).
+    for inplace in (softsign_ext.softsign_, torch.sin_):
+        torch._dynamo.reset()
+        out = torch.compile(inplace, fullgraph=True)(leaf * 1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            torch.autograd.grad(out.sum(), leaf)
