@@ -162,10 +162,14 @@ def test_compiled_inplace_on_an_input_that_requires_grad(device):
     assert_same_values(out, softsign_reference(leaf.detach()))
     (grad,) = torch.autograd.grad((out * weights).sum(), leaf)
     torch.testing.assert_close(grad, softsign_grad_reference(weights, leaf.detach()))
-    # Inductor's backward saves the input that the write then overwrites, and autograd
-    # refuses it, as it does for torch.sin_ (whose derivative also needs the input).
-    for inplace in (softsign_ext.softsign_, torch.sin_):
-        torch._dynamo.reset()
-        out = torch.compile(inplace, fullgraph=True)(leaf * 1)
-        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-            torch.autograd.grad(out.sum(), leaf)
+    # With Inductor, torch 2.8-2.11's backward saves the input that the write then overwrites
+    # and autograd refuses it, as it does for torch.sin_ (whose derivative also needs the
+    # input); newer releases save it apart. Either way, never a wrong gradient.
+    torch._dynamo.reset()
+    out = torch.compile(softsign_ext.softsign_, fullgraph=True)(leaf * 1)
+    try:
+        (grad,) = torch.autograd.grad((out * weights).sum(), leaf)
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error)
+    else:
+        torch.testing.assert_close(grad, softsign_grad_reference(weights, leaf.detach()))
