@@ -244,10 +244,11 @@ bool needs_autograd(const Tensors&... tensors) {
   return (needs(tensors) || ...);
 }
 
-// Without a gradient to record in either mode the call goes straight to the
-// backend kernel, so that inference costs what a native operator's does. The
-// guard (as in PyTorch's generated kernels) keeps the ATen calls the kernel
-// makes itself (empty_like, copy_) below autograd too.
+// Without a gradient to record in either mode every form goes straight to the
+// backend kernel, so that inference costs what a native operator's does (with
+// requires_grad false, check_inplace has nothing to check). The guard (as in
+// PyTorch's generated kernels) keeps the ATen calls the kernel makes itself
+// (empty_like, copy_) below autograd too.
 at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
   if (!needs_autograd(x)) {
     const at::AutoDispatchBelowADInplaceOrView guard;
@@ -319,6 +320,10 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
 // that the version counter of the tensor they write is bumped, and autograd
 // notices when a tensor it saved was overwritten.
 at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
+  if (!needs_autograd(x)) {
+    const at::AutoDispatchBelowAutograd guard;
+    return ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+  }
   const bool requires_grad = torch::autograd::compute_requires_grad(x);
   // PyTorch's own checks, before any write: no in-place on a leaf that
   // requires grad (or on some views of one).
@@ -354,6 +359,11 @@ at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
 // forward gradient is that of an in-place write into out.
 at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
                                   at::Tensor& out) {
+  if (!needs_autograd(x, out)) {
+    const at::AutoDispatchBelowAutograd guard;
+    return ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x,
+                                          out);
+  }
   if (torch::autograd::compute_requires_grad(x, out)) {
     torch::autograd::throw_error_out_requires_grad("softsign");
   }
