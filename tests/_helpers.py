@@ -46,6 +46,13 @@ def random_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor
     return values.to(dtype).reshape(shape).to(device)
 
 
+def away_from_zero(shape, device) -> torch.Tensor:
+    """float64 values with |x| in [0.1, 4]: gradcheck's finite differences must not
+    straddle the kink of |x| at 0."""
+    magnitude = torch.rand(shape, dtype=torch.float64, device=device) * 3.9 + 0.1
+    return magnitude * (torch.randint(0, 2, shape, device=device) * 2 - 1)
+
+
 def poison_allocator(nbytes: int, device) -> None:
     """Fills a block with 0xFF bytes (NaN in every float dtype) and frees it, so the
     caching allocator hands the same memory to the next allocation of that size:

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from _helpers import (
     DEVICES,
+    away_from_zero,
     FLOAT_DTYPES,
     assert_same_values,
     poison_allocator,
@@ -14,13 +15,6 @@ from _helpers import (
 )
 
 import softsign_ext
-
-
-def _away_from_zero(shape, device, dtype=torch.float64):
-    """float64 values with |x| in [0.1, 4]: gradgradcheck's finite differences
-    must not straddle the kink of |x| at 0."""
-    magnitude = torch.rand(shape, dtype=dtype, device=device) * 3.9 + 0.1
-    return magnitude * (torch.randint(0, 2, shape, device=device) * 2 - 1)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -75,14 +69,14 @@ def test_no_graph_without_grad(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck(device):
-    x = _away_from_zero((7, 5), device).requires_grad_()
+    x = away_from_zero((7, 5), device).requires_grad_()
     assert torch.autograd.gradcheck(softsign_ext.softsign, (x,))
     assert torch.autograd.gradgradcheck(softsign_ext.softsign, (x,))
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_softsign_backward(device):
-    x = _away_from_zero((6, 4), device).requires_grad_()
+    x = away_from_zero((6, 4), device).requires_grad_()
     grad = torch.randn(6, 4, dtype=torch.float64, device=device, requires_grad=True)
     assert torch.autograd.gradcheck(softsign_ext.softsign_backward, (grad, x))
     assert torch.autograd.gradgradcheck(softsign_ext.softsign_backward, (grad, x))
@@ -90,7 +84,7 @@ def test_gradcheck_softsign_backward(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_double_backward_values(device):
-    x = _away_from_zero((50,), device).requires_grad_()
+    x = away_from_zero((50,), device).requires_grad_()
     (dx,) = torch.autograd.grad(softsign_ext.softsign(x).sum(), x, create_graph=True)
     (ddx,) = torch.autograd.grad(dx.sum(), x)
     expected = -2 * x.detach().sign() / (1 + x.detach().abs()) ** 3

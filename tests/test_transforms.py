@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
-from _helpers import DEVICES, FLOAT_DTYPES, random_input, softsign_grad_reference, special_values
+from _helpers import DEVICES, FLOAT_DTYPES, away_from_zero, random_input, softsign_grad_reference, special_values
 from torch.func import functional_call, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp, vmap
 
 import softsign_ext
@@ -142,13 +142,6 @@ def test_derivative_at_infinity_is_the_limit_zero(dtype, device):
     torch.testing.assert_close(vmap(grad(lambda v: softsign_ext.softsign(v).sum()))(x[:, None])[:, 0], expected)
 
 
-def _away_from_zero(shape, device):
-    """float64 values with |x| in [0.1, 4]: finite differences must not straddle the
-    kink of |x| at 0."""
-    magnitude = torch.rand(shape, dtype=torch.float64, device=device) * 3.9 + 0.1
-    return magnitude * (torch.randint(0, 2, shape, device=device) * 2 - 1)
-
-
 GRADCHECK_MODES = dict(check_forward_ad=True, check_backward_ad=True, check_batched_grad=True,
                        check_batched_forward_grad=True, check_undefined_grad=True)
 GRADGRADCHECK_MODES = dict(check_fwd_over_rev=True, check_rev_over_rev=True, check_batched_grad=True)
@@ -156,7 +149,7 @@ GRADGRADCHECK_MODES = dict(check_fwd_over_rev=True, check_rev_over_rev=True, che
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_every_mode(device):
-    x = _away_from_zero((5, 4), device).requires_grad_()
+    x = away_from_zero((5, 4), device).requires_grad_()
     torch.autograd.gradcheck(softsign_ext.softsign, (x,), **GRADCHECK_MODES)
     torch.autograd.gradgradcheck(softsign_ext.softsign, (x,), **GRADGRADCHECK_MODES)
     torch.autograd.gradcheck(softsign_ext.Softsign(), (x,), **GRADCHECK_MODES)
@@ -164,7 +157,7 @@ def test_gradcheck_every_mode(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_every_mode_softsign_backward(device):
-    x = _away_from_zero((5, 4), device).requires_grad_()
+    x = away_from_zero((5, 4), device).requires_grad_()
     g = torch.randn(5, 4, dtype=torch.float64, device=device, requires_grad=True)
     torch.autograd.gradcheck(softsign_ext.softsign_backward, (g, x), **GRADCHECK_MODES)
     torch.autograd.gradgradcheck(softsign_ext.softsign_backward, (g, x), **GRADGRADCHECK_MODES)
@@ -172,7 +165,7 @@ def test_gradcheck_every_mode_softsign_backward(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_every_mode_inplace(device):
-    x = _away_from_zero((5, 4), device).requires_grad_()
+    x = away_from_zero((5, 4), device).requires_grad_()
 
     def inplace(v):
         return softsign_ext.softsign_(v * 1)
