@@ -62,19 +62,42 @@ def _kernelbench_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
+def _grouped(rows: list[Record], key) -> dict[tuple, list[Record]]:
+    """The records under each key(record), draws of one row together."""
+    groups: dict[tuple, list[Record]] = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    return groups
+
+
+def _ratio_header(reference: str, drawn: bool) -> str:
+    return f"{reference:>13}{'softsign_ext':>14}{'ratio':>7}{'A/A':>7}" + (f"{'range':>13}" if drawn else "")
+
+
+def _ratio_cells(theirs: list[Record], ours: list[Record], again: list[Record], ratio: str, drawn: bool) -> str:
+    """The reference's and softsign_ext's median ms over their draws, the median of softsign_ext's
+    ratios (extra[ratio]) and of the A/A's ('-' without one) and, in a drawn table, the lowest
+    and highest of softsign_ext's ratios."""
+    ratios = [r.extra[ratio] for r in ours]
+    again_ratios = [r.extra[ratio] for r in again]
+    cells = (f"{statistics.median(r.median_ms for r in theirs):>13.4f}"
+             f"{statistics.median(r.median_ms for r in ours):>14.4f}{statistics.median(ratios):>7.3f}"
+             + (f"{statistics.median(again_ratios):>7.3f}" if again_ratios else f"{'-':>7}"))
+    if drawn:
+        cells += f"{min(ratios):>7.3f}-{max(ratios):.3f}" if len(ratios) > 1 else f"{'-':>13}"
+    return cells
+
+
 def _graph_table(title: str, rows: list[Record]) -> list[str]:
     """A row per mode and direction; where a row was drawn more than once, each figure is the
     median over its draws, and the range is the lowest and highest of its draws' ratios."""
     timings = list(dict.fromkeys(r.timing for r in rows))
-    by_key: dict[tuple, list[Record]] = {}
-    for r in rows:
-        by_key.setdefault((r.extra["mode"], r.direction, r.timing, r.impl), []).append(r)
+    by_key = _grouped(rows, lambda r: (r.extra["mode"], r.direction, r.timing, r.impl))
     drawn = any(len(draws) > 1 for draws in by_key.values())
     lines = [f"\ngraph {rows[0].extra['graph']}, {title}: median ms of " + " | ".join(TIMINGS[t] for t in timings)]
     header = f"  {'mode':<14}{'direction':<10}" + (f"{'draws':>6}" if drawn else "")
     for timing in timings:
-        header += f"{'nn.Softsign':>13}{'softsign_ext':>14}{'ratio':>7}{'A/A':>7}" + (f"{'range':>13}" if drawn else "")
-        header += "  "
+        header += _ratio_header("nn.Softsign", drawn) + "  "
     lines.append(header)
     # Mode by mode, whatever order the records came in (joined files come section by section).
     order = {key: i for i, key in enumerate((mode, direction) for mode in GRAPH_MODES for direction in GRAPH_DIRECTIONS)}
@@ -83,41 +106,26 @@ def _graph_table(title: str, rows: list[Record]) -> list[str]:
         if drawn:
             line += f"{len(by_key[(mode, direction, timings[0], 'softsign_ext')]):>6}"
         for timing in timings:
-            theirs, ours = by_key[(mode, direction, timing, "nn.Softsign")], by_key[(mode, direction, timing, "softsign_ext")]
-            ratios = [r.extra["vs_nn_softsign"] for r in ours]
-            again = [r.extra["vs_nn_softsign"] for r in by_key.get((mode, direction, timing, RECOMPILED), [])]
-            aa = f"{statistics.median(again):>7.3f}" if again else f"{'-':>7}"
-            line += (f"{statistics.median(r.median_ms for r in theirs):>13.4f}"
-                     f"{statistics.median(r.median_ms for r in ours):>14.4f}{statistics.median(ratios):>7.3f}{aa}")
-            if drawn:
-                line += f"{min(ratios):>7.3f}-{max(ratios):.3f}" if len(ratios) > 1 else f"{'-':>13}"
-            line += "  "
+            line += _ratio_cells(by_key[(mode, direction, timing, "nn.Softsign")],
+                                 by_key[(mode, direction, timing, "softsign_ext")],
+                                 by_key.get((mode, direction, timing, RECOMPILED), []), "vs_nn_softsign", drawn) + "  "
         lines.append(line)
     return lines
 
 
 def _transform_table(title: str, rows: list[Record]) -> list[str]:
-    """A row per transform and mode: F.softsign's and softsign_ext's times under it. Where a
-    row was drawn more than once, each figure is the median over its draws, and the range is
-    the lowest and highest of its draws' ratios."""
-    by_key: dict[tuple, list[Record]] = {}
-    for r in rows:
-        by_key.setdefault((r.extra["transform"], r.extra["mode"], r.impl), []).append(r)
+    """A row per transform and mode: F.softsign's and softsign_ext's times under it, drawn
+    rows read as in the graph table."""
+    by_key = _grouped(rows, lambda r: (r.extra["transform"], r.extra["mode"], r.impl))
     drawn = any(len(draws) > 1 for draws in by_key.values())
     lines = [f"\ntransforms, {title}: median ms of {TIMINGS[rows[0].timing]}"]
     lines.append(f"  {'transform':<17}{'mode':<9}" + (f"{'draws':>6}" if drawn else "")
-                 + f"{'F.softsign':>12}{'softsign_ext':>14}{'ratio':>8}{'A/A':>8}" + (f"{'range':>13}" if drawn else ""))
+                 + _ratio_header("F.softsign", drawn))
     for transform, mode in dict.fromkeys((r.extra["transform"], r.extra["mode"]) for r in rows):
-        theirs, ours = by_key[(transform, mode, "F.softsign")], by_key[(transform, mode, "softsign_ext")]
-        ratios = [r.extra["vs_f_softsign"] for r in ours]
-        again = [r.extra["vs_f_softsign"] for r in by_key.get((transform, mode, TRANSFORM_AGAIN), [])]
-        line = f"  {transform:<17}{mode:<9}" + (f"{len(ours):>6}" if drawn else "")
-        line += (f"{statistics.median(r.median_ms for r in theirs):>12.4f}"
-                 f"{statistics.median(r.median_ms for r in ours):>14.4f}{statistics.median(ratios):>8.3f}"
-                 + (f"{statistics.median(again):>8.3f}" if again else f"{'-':>8}"))
-        if drawn:
-            line += f"{min(ratios):>7.3f}-{max(ratios):.3f}" if len(ratios) > 1 else f"{'-':>13}"
-        lines.append(line)
+        ours = by_key[(transform, mode, "softsign_ext")]
+        lines.append(f"  {transform:<17}{mode:<9}" + (f"{len(ours):>6}" if drawn else "")
+                     + _ratio_cells(by_key[(transform, mode, "F.softsign")], ours,
+                                    by_key.get((transform, mode, TRANSFORM_AGAIN), []), "vs_f_softsign", drawn))
     return lines
 
 
