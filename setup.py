@@ -17,20 +17,24 @@ import hashlib
 import os
 import platform
 import re
+import runpy
 import shlex
 import subprocess
 import sys
 import sysconfig
 from typing import Optional
 
+# The package's torch-free facts (its version, how to build it), read without importing it
+# (setuptools runs this file from the checkout's root).
+METADATA = runpy.run_path(os.path.join("softsign_ext", "_metadata.py"))
+
 try:
     import torch
 except ModuleNotFoundError:
     raise SystemExit(
-        "softsign_ext is compiled against the torch it will run with, and none is importable here. "
-        "If pip is building in an isolated environment, install torch first and build without isolation:\n"
-        "    pip install torch && pip install --no-build-isolation .\n"
-        "(--no-build-isolation: build against your installed torch, not a fresh download.)"
+        "softsign_ext is compiled against the torch it will run with, and none is importable here "
+        "(pip builds in an isolated environment unless told not to): install torch first (pip install torch). "
+        + METADATA["HOW_TO_BUILD"]
     ) from None
 import setuptools
 from setuptools import setup
@@ -53,8 +57,12 @@ DEFAULT_CUDA_ARCH_LIST = "8.0;8.6;8.9;9.0;10.0;12.0+PTX"
 # APIs it uses (torch 2.7 fails), newer ones build with a warning.
 OLDEST_TORCH, NEWEST_TORCH = (2, 8), (2, 15)
 # The CPU kernels' source, compiled once per instruction set (cpu_capabilities); every
-# other csrc/*.cpp is compiled once, for the baseline.
-CPU_KERNEL_SOURCE = "csrc/softsign_cpu_kernel.cpp"
+# other source is compiled once, for the baseline.
+CPU_KERNEL_SOURCE = "csrc/cpu/softsign_kernel.cpp"
+# The operator library's sources (schemas, host logic, Meta, autograd, batching rules,
+# kernels: no Python) and the Python binding layer over it, softsign_ext._C's own.
+OPERATOR_FOLDERS = ("operator", "cpu", "cuda")
+BINDING_FOLDER = "python"
 BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
@@ -183,16 +191,16 @@ class BuildWithCpuCapabilities(BuildExtension):
 
 
 class BuildPyWithKernelSources(build_py):
-    """Ships the headers of csrc/ inside the package (softsign_ext/csrc/): the KernelBench
-    generator (softsign_ext/kernelbench.py) inlines them into its CUDA submission. An
-    editable install reads the checkout's csrc/ instead."""
+    """Ships the headers of csrc/ inside the package (softsign_ext/csrc/, folders kept): the
+    KernelBench generator (softsign_ext/kernelbench/) inlines them into its CUDA submission.
+    An editable install reads the checkout's csrc/ instead."""
 
     def run(self) -> None:
         super().run()
-        target = os.path.join(self.build_lib, "softsign_ext", "csrc")
-        os.makedirs(target, exist_ok=True)
-        for path in sorted(glob.glob("csrc/*.h") + glob.glob("csrc/*.cuh")):
-            self.copy_file(path, os.path.join(target, os.path.basename(path)))
+        for path in sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("csrc/**/*.cuh", recursive=True)):
+            target = os.path.join(self.build_lib, "softsign_ext", path)
+            self.mkpath(os.path.dirname(target))
+            self.copy_file(path, target)
 
 
 def source_hash(root: str = "csrc") -> str:
@@ -224,21 +232,24 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
         )
 
 
+def sources_in(folders, extension: str) -> list[str]:
+    """The csrc/<folder>/*.<extension> files of the folders, sorted."""
+    return sorted(path for folder in folders for path in glob.glob(f"csrc/{folder}/*.{extension}"))
+
+
 def extension():
     note = torch_version_note(torch.__version__)
     if note:
         print(f"softsign_ext: {note}")
     check_shared_libstdcxx()
-    sources = sorted(set(glob.glob("csrc/*.cpp")) - {CPU_KERNEL_SOURCE})
+    sources = [path for path in sources_in([*OPERATOR_FOLDERS, BINDING_FOLDER], "cpp") if path != CPU_KERNEL_SOURCE]
     # No fast math anywhere: IEEE division and no flush-to-zero keep special
     # values and subnormals equal to F.softsign's.
     # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
     compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
     # After the system's headers, so that a real nlohmann/json.hpp wins over the stand-in there.
     compile_args["cxx"] += ["-idirafter", os.path.abspath("csrc/compat")]
-    # Which builds of CPU_KERNEL_SOURCE the others may call (csrc/softsign_cpu.h).
     cpu_levels = list(cpu_capabilities(platform.machine(), sys.platform))
-    compile_args["cxx"] += [f"-DSOFTSIGN_EXT_CPU_{level}" for level in cpu_levels if level != "DEFAULT"]
     link_args = []
     if sys.platform.startswith("linux"):
         # at::parallel_for is inline over "#pragma omp parallel": without
@@ -250,7 +261,7 @@ def extension():
         name="softsign_ext._C",
         include_dirs=[os.path.abspath("csrc")],
         # Not the stable ABI (py_limited_api): the eager entry points in
-        # csrc/python_module.cpp unwrap tensors with torch's Python C API,
+        # csrc/python/module.cpp unwrap tensors with torch's Python C API,
         # which makes small calls cheaper than through torch.ops. The wheel is tied
         # to one CPython and one torch version anyway, as torch is.
     )
@@ -267,7 +278,7 @@ def extension():
     write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels)
     compile_args["nvcc"] = ["-O3"]
     return CUDAExtension(
-        sources=sources + sorted(glob.glob("csrc/*.cu")),
+        sources=sources + sources_in(OPERATOR_FOLDERS, "cu"),
         extra_compile_args=compile_args,
         extra_link_args=link_args,
         **common,
@@ -284,7 +295,7 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; the tests i
         raise SystemExit(f"softsign_ext needs setuptools 77 or newer to build (this is {setuptools.__version__}): "
                          "pip install -U 'setuptools>=77'")
     setup(
-        packages=["softsign_ext", "softsign_ext.bench"],
+        packages=["softsign_ext", "softsign_ext.bench", "softsign_ext.kernelbench"],
         install_requires=[torch_requirement()],
         ext_modules=[extension()],
         cmdclass={"build_ext": BuildWithCpuCapabilities, "build_py": BuildPyWithKernelSources},

@@ -1,5 +1,6 @@
-"""Loads the compiled library, whose import registers the torch.ops.softsign_ext operators,
-after checking that it was built against the torch that is importing it."""
+"""The compiled library: importing this module loads it (its import registers the
+torch.ops.softsign_ext operators) after checking that it was built against the torch that
+is importing it, and says what the build holds."""
 
 import importlib
 from types import ModuleType
@@ -7,12 +8,9 @@ from typing import Optional
 
 import torch
 
-_HOW_TO_BUILD = (
-    "Build it against the torch in this environment, from the source checkout:\n"
-    "    pip install --no-build-isolation -e .\n"
-    "(--no-build-isolation matters: the library must be compiled against the torch "
-    "that imports it; rebuild after upgrading torch.)"
-)
+from ._metadata import HOW_TO_BUILD
+
+NAMESPACE = "softsign_ext"
 
 
 def check_torch_version(built_against: Optional[str], running: str) -> None:
@@ -20,27 +18,10 @@ def check_torch_version(built_against: Optional[str], running: str) -> None:
     crash the process instead of failing cleanly."""
     if built_against is None:
         raise ImportError("softsign_ext's compiled library has not been built (no softsign_ext/_build_info.py). "
-                          + _HOW_TO_BUILD)
+                          + HOW_TO_BUILD)
     if built_against != running:
         raise ImportError(f"softsign_ext was built against torch {built_against}, but torch {running} is importing "
-                          "it; a C++ extension only works with the torch it was compiled against. " + _HOW_TO_BUILD)
-
-
-def refuse_cuda_tensors(reason: str) -> torch.library.Library:
-    """For a build without the CUDA kernels: CUDA tensors get an error that says so and how
-    to build them, instead of the dispatcher's "could not run ... 'CUDA' backend". Returns
-    the registration, which lives as long as it is referenced."""
-    message = (f"softsign_ext was built without its CUDA kernels ({reason}), so it cannot take CUDA tensors. "
-               "Rebuild where torch has CUDA and a CUDA toolkit of the same major version is installed "
-               "(SOFTSIGN_EXT_CUDA=1 makes the build fail instead of leaving them out): " + _HOW_TO_BUILD)
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError(message)
-
-    library = torch.library.Library("softsign_ext", "IMPL")
-    for name in ("softsign", "softsign.out", "softsign_", "softsign_backward"):
-        library.impl(name, refuse, "CUDA")
-    return library
+                          "it; a C++ extension only works with the torch it was compiled against. " + HOW_TO_BUILD)
 
 
 def load(name: str = "softsign_ext._C", build_info: str = "softsign_ext._build_info") -> ModuleType:
@@ -55,4 +36,57 @@ def load(name: str = "softsign_ext._C", build_info: str = "softsign_ext._build_i
         return importlib.import_module(name)
     except ImportError as error:
         raise ImportError(f"softsign_ext's compiled library {name!r} could not be imported ({error}). "
-                          + _HOW_TO_BUILD) from error
+                          + HOW_TO_BUILD) from error
+
+
+def refuse_cuda_tensors(reason: str) -> torch.library.Library:
+    """For a build without the CUDA kernels: CUDA tensors get an error that says so and how
+    to build them, instead of the dispatcher's "could not run ... 'CUDA' backend", from every
+    operator that has a CPU kernel. Returns the registration, which lives as long as it is
+    referenced."""
+    message = (f"softsign_ext was built without its CUDA kernels ({reason}), so it cannot take CUDA tensors. "
+               "Rebuild where torch has CUDA and a CUDA toolkit of the same major version is installed "
+               "(SOFTSIGN_EXT_CUDA=1 makes the build fail instead of leaving them out): " + HOW_TO_BUILD)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    library = torch.library.Library(NAMESPACE, "IMPL")
+    for name in torch._C._dispatch_get_registrations_for_dispatch_key("CPU"):
+        if name.startswith(f"{NAMESPACE}::"):
+            library.impl(name.removeprefix(f"{NAMESPACE}::"), refuse, "CUDA")
+    return library
+
+
+_C = load()
+
+from . import _build_info  # noqa: E402  (written by setup.py; load() checked it exists)
+
+# What this install was built with: the torch it was compiled against, the CUDA toolkit
+# (None for a CPU-only build), the GPU architectures it holds code for and the CPU
+# instruction sets its CPU kernels were compiled for.
+build_info = {
+    "torch": _build_info.TORCH_VERSION,
+    "cuda": _build_info.CUDA_VERSION,
+    "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
+    "cpu_capabilities": _build_info.CPU_CAPABILITIES,
+}
+
+# The dtypes the kernels are compiled for, from the one list in csrc/operator/softsign.h.
+SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())
+
+
+def cuda_built() -> bool:
+    """Whether this build holds the CUDA kernels (else only CPU tensors are supported)."""
+    return build_info["cuda"] is not None
+
+
+def cpu_capability() -> str:
+    """The instruction set of the CPU kernels in use: "AVX512", "AVX2" or "DEFAULT" (the
+    baseline), the one torch's own CPU kernels use (``torch.backends.cpu.get_cpu_capability()``,
+    lowered by the environment variable ATEN_CPU_CAPABILITY) or the baseline."""
+    return _C.cpu_capability()
+
+
+if not cuda_built():
+    _refusal = refuse_cuda_tensors(_build_info.CUDA_PLAN)

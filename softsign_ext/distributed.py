@@ -12,6 +12,8 @@ import torch
 from torch.distributed.tensor import Replicate, Shard
 from torch.distributed.tensor.experimental import register_sharding
 
+from . import _library  # noqa: F401  (loads the operators given rules here)
+
 _ops = torch.ops.softsign_ext
 
 

@@ -38,7 +38,8 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
-from . import __version__, _build_info
+from . import _build_info, _library  # noqa: F401  (_library: loads the operators decomposed here)
+from ._metadata import __version__
 
 ENV_VARIABLE = "SOFTSIGN_EXT_INDUCTOR_FUSION"
 _INDUCTOR_DECOMPOSITIONS = "torch._inductor.decomposition"
@@ -55,8 +56,8 @@ def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) 
     # grad / (1 + |x|)^2 with one division, as the kernels (csrc/softsign_math.h), but
     # dividing by the square rather than multiplying by the reciprocal twice: where the
     # gradient fuses into a LayerNorm's backward reduction, Inductor's kernel for this form
-    # ran as fast as F.softsign's, the reciprocal form's markedly slower
-    # (benchmarks/README.md). The square overflows for |x| > 1.8e19 in float32, giving 0
+    # keeps pace with F.softsign's and the reciprocal form's does not (benchmarks/README.md).
+    # The square overflows for |x| > 1.8e19 in float32, giving 0
     # where the kernels give grad * r * r: below 3e-39 of grad, and 0 from compiled
     # F.softsign too (its two terms cancel). |x| is written max(x, -x) (the same value for
     # every x, nan included) so that x has two users, as in autograd's formula for
@@ -180,3 +181,7 @@ def _install() -> None:
     if _INDUCTOR_DECOMPOSITIONS not in sys.modules:
         sys.meta_path.insert(0, _UpdateTableOnImport())
     _apply()
+
+
+# Importing this module (import softsign_ext does) applies the setting.
+_install()

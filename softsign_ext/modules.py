@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from .ops import softsign, softsign_
+from .functional import softsign, softsign_
 
 
 class Softsign(nn.Module):

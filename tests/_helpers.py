@@ -60,6 +60,13 @@ def poison_allocator(nbytes: int, device) -> None:
     torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device).fill_(0xFF)
 
 
+def grad_as_the_kernels_compute_it(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The kernels' gradient math (csrc/softsign_math.h's softsign_grad) in the inputs' dtype:
+    grad * r * r with r = 1 / (1 + |x|)."""
+    reciprocal = 1 / (1 + x.abs())
+    return grad * reciprocal * reciprocal
+
+
 def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, **tolerances) -> None:
     """assert_close at the dtype's tolerance, NaNs in the same places, and the
     sign bit of every zero the same (softsign(-0.0) is -0.0)."""

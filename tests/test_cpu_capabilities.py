@@ -1,4 +1,4 @@
-"""The CPU kernels of every instruction set built (softsign_cpu_kernel.cpp compiled per
+"""The CPU kernels of every instruction set built (csrc/cpu/softsign_kernel.cpp compiled per
 set, chosen like torch's own by at::get_cpu_capability): each level, forced with
 ATEN_CPU_CAPABILITY in a subprocess, gives the same bits as every other and as the
 kernels' definition (float32/float64: eager F.softsign's bits; half types: the float32
@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from _helpers import FLOAT_DTYPES, assert_same_values, bits, random_input, softsign_grad_reference, softsign_reference
+from _helpers import (FLOAT_DTYPES, assert_same_values, bits, grad_as_the_kernels_compute_it, random_input,
+                      softsign_grad_reference, softsign_reference)
 
 import softsign_ext
 
-# Torch's names for the levels, lowest first; ATEN_CPU_CAPABILITY takes them in lower case.
-LEVELS = ["DEFAULT", "AVX2", "AVX512"]
-# What torch.backends.cpu.get_cpu_capability() calls each (torch 2.8 calls the baseline "NO AVX").
-TORCH_NAMES = {"DEFAULT": ("DEFAULT", "NO AVX"), "AVX2": ("AVX2",), "AVX512": ("AVX512",)}
+# The levels built (setup.py's cpu_capabilities), lowest first, in torch's names, which
+# ATEN_CPU_CAPABILITY takes in lower case.
+LEVELS = list(softsign_ext.build_info["cpu_capabilities"])
 # Odd sizes around the vector widths and the threads' grain, each also starting one element in.
 SIZES = [1, 7, 31, 33, 1000, 4099, 70001]
 
@@ -37,6 +37,13 @@ for key, (x, g) in inputs.items():
                     softsign_ext.softsign_backward(g, x))
 torch.save(results, sys.argv[2])
 """
+
+
+def _torch_level(name: str | None = None) -> str:
+    """torch's CPU level (torch.backends.cpu.get_cpu_capability(), or `name`) in the names
+    ATEN_CPU_CAPABILITY takes: torch 2.8 calls the baseline "NO AVX"."""
+    name = name or torch.backends.cpu.get_cpu_capability()
+    return "DEFAULT" if name == "NO AVX" else name
 
 
 def _inputs():
@@ -63,9 +70,8 @@ def results_per_level(tmp_path_factory):
     folder = tmp_path_factory.mktemp("levels")
     inputs = _inputs()
     torch.save(inputs, folder / "inputs.pt")
-    torch_level = next((level for level, names in TORCH_NAMES.items()
-                        if torch.backends.cpu.get_cpu_capability() in names), None)
-    if torch_level is None:  # another architecture: its one level
+    torch_level = _torch_level()
+    if torch_level not in LEVELS[1:]:  # the baseline only (another architecture): nothing to compare
         return inputs, {}
     results = {}
     for level in LEVELS[: LEVELS.index(torch_level) + 1]:
@@ -80,11 +86,10 @@ def results_per_level(tmp_path_factory):
 def test_each_level_runs_its_own_build(results_per_level):
     _, results = results_per_level
     if not results:
-        pytest.skip("torch's CPU levels here are not x86's")
-    built = softsign_ext.build_info["cpu_capabilities"]
+        pytest.skip("one level of CPU kernels here")
     for level, result in results.items():
-        assert result["torch"] in TORCH_NAMES[level]
-        assert result["capability"] == (level if level in built else "DEFAULT")
+        assert _torch_level(result["torch"]) == level
+        assert result["capability"] == level
 
 
 def _expected(x: torch.Tensor, g: torch.Tensor):
@@ -92,14 +97,13 @@ def _expected(x: torch.Tensor, g: torch.Tensor):
     wide = torch.float64 if x.dtype == torch.float64 else torch.float32
     xw, gw = x.to(wide), g.to(wide)
     forward = F.softsign(xw).to(x.dtype)  # x / (1 + |x|), IEEE division
-    reciprocal = 1 / (1 + xw.abs())
-    return forward, (gw * reciprocal * reciprocal).to(x.dtype)
+    return forward, grad_as_the_kernels_compute_it(gw, xw).to(x.dtype)
 
 
 def test_every_level_gives_the_kernels_bits(results_per_level):
     inputs, results = results_per_level
     if not results:
-        pytest.skip("torch's CPU levels here are not x86's")
+        pytest.skip("one level of CPU kernels here")
     for level, result in results.items():
         for key, (x, g) in inputs.items():
             forward, backward = _expected(x, g)
@@ -113,6 +117,4 @@ def test_every_level_gives_the_kernels_bits(results_per_level):
 
 
 def test_in_process_kernels_are_the_selected_level():
-    assert softsign_ext.cpu_capability() == (
-        torch.backends.cpu.get_cpu_capability() if torch.backends.cpu.get_cpu_capability()
-        in softsign_ext.build_info["cpu_capabilities"] else "DEFAULT")
+    assert softsign_ext.cpu_capability() == (_torch_level() if _torch_level() in LEVELS else "DEFAULT")

@@ -37,10 +37,8 @@ def _check_rank(rank: int, backend: str, device_type: str, store_path: str) -> N
     # ProcessGroup is garbage-collected) and free each finished collective's tensors on the
     # worker thread; a tensor whose Python object died first needs the GIL for that. Once
     # the interpreter is finalizing, taking the GIL ends the thread (pthread_exit), whose
-    # unwinding through a noexcept destructor is std::terminate: the SIGABRT, "terminate
-    # called without an active exception", of about one run in 25 (core dump: the worker in
-    # ~AsyncBarrierWork -> TensorImpl::decref_pyobject -> take_gil -> pthread_exit, the main
-    # thread in Py_FinalizeEx). Joining the threads first is no cure: the ProcessGroup's
+    # unwinding through a noexcept destructor is std::terminate ("terminate called without
+    # an active exception"). Joining the threads first is no cure: the ProcessGroup's
     # destructor runs under the GIL and would deadlock with a worker waiting for it.
     sys.stdout.flush()
     sys.stderr.flush()

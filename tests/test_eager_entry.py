@@ -11,7 +11,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import softsign_ext
-from softsign_ext import _C
+from softsign_ext._library import _C
 
 ops = torch.ops.softsign_ext
 
@@ -73,7 +73,7 @@ def test_entry_points_say_what_they_take():
 @pytest.mark.parametrize("device", DEVICES)
 def test_autograd_through_the_entry_point(device):
     x = random_input((64,), torch.float64, device, with_specials=False).requires_grad_()
-    assert torch.autograd.gradcheck(_C.softsign, (x,))
+    torch.autograd.gradcheck(_C.softsign, (x,))
     y = x.detach().clone().requires_grad_()
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         _C.softsign_(y)

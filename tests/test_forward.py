@@ -9,6 +9,7 @@ from _helpers import (
     HALF_DTYPES,
     assert_same_values,
     bits,
+    grad_as_the_kernels_compute_it,
     is_dense,
     needs_cuda,
     poison_allocator,
@@ -187,11 +188,6 @@ def _assert_equal_in_chunks(actual: torch.Tensor, float32_math, *inputs: torch.T
         assert torch.equal(actual[part], expected), f"mismatch in chunk at {start}"
 
 
-def _grad_as_the_kernels_compute_it(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    reciprocal = 1 / (1 + x.abs())
-    return grad * reciprocal * reciprocal
-
-
 @pytest.mark.large
 @pytest.mark.parametrize("device", DEVICES)
 def test_more_than_2_31_elements(device):
@@ -210,4 +206,4 @@ def test_more_than_2_31_elements_backward_cuda():
     g = torch.empty(n, dtype=torch.float16, device="cuda").uniform_(-1, 1)
     poison_allocator(n * 2, "cuda")
     out = softsign_ext.softsign_backward(g, x)
-    _assert_equal_in_chunks(out, _grad_as_the_kernels_compute_it, g, x)
+    _assert_equal_in_chunks(out, grad_as_the_kernels_compute_it, g, x)

@@ -13,8 +13,8 @@ import torch
 from _helpers import DEVICES, bits, needs_cuda
 
 import softsign_ext
-from softsign_ext import kernelbench
-from softsign_ext.bench.kernelbench import KERNELBENCH_TOLERANCE, load_model_new
+from softsign_ext.kernelbench import submission as kernelbench
+from softsign_ext.bench.kernelbench_timing import KERNELBENCH_TOLERANCE, load_model_new
 from softsign_ext.reference import KernelBenchModel
 
 FOLDER = Path(__file__).parents[1] / "benchmarks" / "kernelbench"
@@ -53,7 +53,7 @@ def test_cuda_submission_inlines_the_package_sources():
     """The kernel text is the package's own: every line of the launcher, the functors and
     the math is in the submission, and no local include is left to resolve."""
     text = GENERATED["cuda"].read_text()
-    for name in ("softsign_math.h", "elementwise_cuda.cuh", "elementwise.h", "softsign_cuda_ops.cuh"):
+    for name in ("softsign_math.h", "elementwise/cuda_loops.cuh", "elementwise/layout.h", "cuda/softsign_functors.cuh"):
         for line in (kernelbench.source_dir() / name).read_text().splitlines():
             if line.strip() and line.strip() != "#pragma once" and not line.startswith('#include "'):
                 assert line in text, f"{name}: {line!r} is not in the submission"
@@ -198,7 +198,7 @@ def test_cuda_submission_refuses_what_is_not_a_cuda_tensor():
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2 or not HAS_TRITON, reason="needs 2 CUDA GPUs and Triton")
 def test_triton_kernel_runs_on_the_current_device_only():
-    from softsign_ext.triton_softsign import triton_softsign
+    from softsign_ext.kernelbench.triton_kernel import triton_softsign
     x = torch.rand(4097, device="cuda:1")
     with pytest.raises(ValueError, match=r"x is on cuda:1: call it inside `with torch.cuda.device\(x.device\):`"):
         triton_softsign(x)

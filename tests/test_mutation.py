@@ -13,6 +13,7 @@ from _helpers import (
     bits,
     needs_cuda,
     random_input,
+    softsign_grad_reference,
     softsign_reference,
 )
 import softsign_ext
@@ -114,8 +115,8 @@ def test_inplace_gradcheck_and_gradgradcheck(device):
     def fn(t):
         return softsign_ext.softsign_(t * 1.5)
 
-    assert torch.autograd.gradcheck(fn, (x,))
-    assert torch.autograd.gradgradcheck(fn, (x,))
+    torch.autograd.gradcheck(fn, (x,))
+    torch.autograd.gradgradcheck(fn, (x,))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -125,7 +126,7 @@ def test_inplace_on_view_of_tensor_requiring_grad(device):
     softsign_ext.softsign_(y[:, 2:5])
     y.sum().backward()
     expected = torch.ones_like(x)
-    expected[:, 2:5] = 1 / (1 + x.detach()[:, 2:5].abs()) ** 2
+    expected[:, 2:5] = softsign_grad_reference(torch.ones_like(expected[:, 2:5]), x.detach()[:, 2:5])
     torch.testing.assert_close(x.grad, expected)
 
 

@@ -74,7 +74,7 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
                                     const at::Tensor& x);
 
 // Typed handles of the operators, for calls and redispatches from C++.
-namespace ops {
+namespace handles {
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find(const char* name,
@@ -107,7 +107,7 @@ inline const auto& softsign_backward() {
   return op;
 }
 
-}  // namespace ops
+}  // namespace handles
 }  // namespace softsign_ext
 // Generic machinery for elementwise CUDA kernels: the op is a functor on
 // opmath values (float for half types); this file owns vector width,
@@ -145,7 +145,7 @@ bool shares_dense_layout(const at::Tensor& out, const Inputs&... inputs) {
 // A TensorIterator over out and the inputs (one dtype, one shape), for the
 // strided loops: it merges dimensions that can be merged and orders them
 // fastest-moving first. It neither resizes, casts nor checks overlap; the
-// callers (softsign.cpp) have done all three.
+// callers (operator/softsign.cpp) have done all three.
 template <typename... Inputs>
 at::TensorIterator strided_iterator(const at::Tensor& out,
                                     const Inputs&... inputs) {
@@ -532,9 +532,9 @@ void elementwise(const at::Tensor& out, Op op, const Inputs&... inputs) {
 }  // namespace cuda
 }  // namespace softsign_ext
 // The softsign math as functors for the generic elementwise launcher
-// (elementwise_cuda.cuh): the package's CUDA kernels (softsign_cuda.cu) and
-// the KernelBench submission generated from these sources
-// (softsign_ext/kernelbench.py) launch the same ones.
+// (elementwise/cuda_loops.cuh): the package's CUDA kernels
+// (cuda/softsign_kernel.cu) and the KernelBench submission generated from
+// these sources (softsign_ext/kernelbench/submission.py) launch the same ones.
 
 // The softsign math, written once for every kernel: the CPU kernels call it
 // with scalars and with ATen's at::vec::Vectorized, the CUDA kernels with

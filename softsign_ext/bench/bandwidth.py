@@ -7,7 +7,8 @@ from typing import Optional
 
 import torch
 
-from .cases import DTYPES, TENSORS_MOVED, Case, device_name, make_input
+from .cases import DTYPES, TENSORS_MOVED, Case, make_input
+from .common import device_name
 from .impls import check, fresh_compile, make_call
 from .records import Record
 from .timing import peak_extra_bytes, time_calls
@@ -32,8 +33,8 @@ def _record(case: Case, impl: str, direction: str, x: torch.Tensor, samples: lis
 
 def measure_case(case: Case, impls: list[str], device: torch.device, progress, timing: str) -> list[Record]:
     """Every job of the case. On CUDA one impl at a time (a backward holds a retained graph's
-    memory); on a CPU all of them round robin, as a CPU's speed drifts (one impl timed on
-    its own once took ten times longer in one run than in the next)."""
+    memory); on a CPU all of them round robin, as a CPU's speed drifts from run to run and
+    every impl should see the same drift."""
     fresh_compile()
     x = make_input(case.shape, DTYPES[case.dtype], device, case.layout)
     grad = make_input(case.shape, DTYPES[case.dtype], device, case.layout).view(x.shape)

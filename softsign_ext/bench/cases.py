@@ -3,22 +3,16 @@ a case fits in the device's memory."""
 
 from __future__ import annotations
 
-import platform
 import sys
 from dataclasses import dataclass
 
 import torch
 
-import softsign_ext
+from .._library import SUPPORTED_DTYPES
+from .common import dtype_name, format_shape
 
 KERNELBENCH_SHAPE = (4096, 393216)
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
-DTYPES = {dtype_name(dtype): dtype for dtype in softsign_ext.SUPPORTED_DTYPES}
+DTYPES = {dtype_name(dtype): dtype for dtype in SUPPORTED_DTYPES}
 DIRECTIONS = ("forward", "backward", "fwd+bwd")
 LAYOUTS = ("contiguous", "channels_last", "transposed", "misaligned", "row_slice", "strided")
 # Tensors of the input's size each direction reads plus writes once.
@@ -39,35 +33,6 @@ class Case:
 
     def label(self) -> str:
         return f"{self.dtype} {format_shape(self.shape)} {self.layout}"
-
-
-def format_shape(shape) -> str:
-    return "x".join(map(str, shape))
-
-
-# The CPU flags that decide which build of the CPU kernels can run (setup.py's cpu_capabilities).
-ISA_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16", "avx512_fp16")
-
-
-def device_name(device: torch.device) -> str:
-    """The GPU's name; for a CPU its model, threads, instruction-set flags and the
-    instruction set of the kernels in use."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    model, flags = "CPU", set()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() in ("flags", "Features"):
-                    flags = set(value.split())
-    except OSError:  # not Linux: the model and flags are not at hand
-        model = platform.processor() or model
-    isa = " ".join(flag for flag in ISA_FLAGS if flag in flags) or "none listed"
-    return (f"{model} ({torch.get_num_threads()} threads; flags: {isa}; "
-            f"softsign_ext kernels: {softsign_ext.cpu_capability()})")
 
 
 def free_memory_bytes(device: torch.device) -> int:

@@ -11,12 +11,11 @@ from typing import Callable, Iterable, Optional
 import torch
 
 from .bandwidth import jobs, measure_case
-from .cases import (DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases, device_name, dtype_name,
-                    format_shape)
-from .graphs import (CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, draw_modes,
-                     graph_jobs, graph_records)
+from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases
+from .common import device_name, dtype_name, format_shape
+from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
-from .kernelbench import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .records import Record, read_json, write_json
 from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
@@ -37,7 +36,7 @@ a retained graph) and forward + backward. Every implementation is checked agains
 math before it is timed. Bandwidth counts each tensor read or written once (forward 2N
 elements, backward 3N, forward + backward 5N)."""
 
-CUDA_DEFAULTS = {"dtypes": "float32,bfloat16,float16", "shapes": "4096x393216,4096x786432,4096x4096", "sweep": "10:31:3",
+CUDA_DEFAULTS = {"dtypes": "float32,bfloat16,float16", "shapes": "kernelbench,4096x786432,4096x4096", "sweep": "10:31:3",
                  "timing": "device", "graph_dtypes": "float32,bfloat16", "graph_timings": "device,launch"}
 CPU_DEFAULTS = {"dtypes": "float32,float64,bfloat16,float16", "shapes": "2048x2048,4096x4096", "sweep": "", "timing": "wall",
                 "graph_dtypes": "float32,bfloat16", "graph_timings": "wall"}
@@ -66,10 +65,14 @@ def progress_bar(total: int, enabled: bool):
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
+    """ROWSxCOLS... or "kernelbench" (the KernelBench problem's input shape)."""
+    if text.lower() == "kernelbench":
+        return KERNELBENCH_SHAPE
     try:
         shape = tuple(int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a shape looks like 4096x393216, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"a shape looks like {format_shape(KERNELBENCH_SHAPE)} (or is 'kernelbench'), "
+                                         f"not {text!r}") from None
     if not shape or any(s <= 0 for s in shape):
         raise argparse.ArgumentTypeError(f"a shape needs positive sizes, not {text!r}")
     return shape
@@ -87,7 +90,10 @@ def parse_shapes(text: str) -> list[tuple[int, ...]]:
 
 
 def parse_list(choices: Iterable[str]) -> Callable[[str], list[str]]:
+    """A comma-separated subset of choices, or "all" of them."""
     def parse(text: str) -> list[str]:
+        if text == "all":
+            return list(choices)
         items = [t for t in text.split(",") if t]
         bad = [t for t in items if t not in choices]
         if bad:
@@ -148,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated subset of {','.join(DIRECTIONS)} (default all; with --graphs "
                              f"{','.join(GRAPH_DIRECTIONS)})")
     parser.add_argument("--layouts", type=parse_list(LAYOUTS), default=["contiguous"],
-                        help=f"comma-separated subset of {','.join(LAYOUTS)}, for the --shapes (default contiguous)")
+                        help=f"comma-separated subset of {','.join(LAYOUTS)}, or all, for the --shapes (default contiguous)")
     parser.add_argument("--shapes", type=parse_shapes, default=None,
                         help=f"comma-separated ROWSxCOLS ({_default('shapes')}); with --kernelbench the first one "
                              f"(default {format_shape(KERNELBENCH_SHAPE)})")
@@ -262,8 +268,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         for name in args.graphs:
             for dtype in dtypes:
                 for draw in range(args.graph_draws):
-                    records += graph_records([name], draw_modes(args.graph_modes, draw), [dtype], device, shapes,
-                                             timings, progress, directions, draw)
+                    records += graph_records(name, dtype, draw, args.graph_modes, device, shapes[name], timings,
+                                             progress, directions)
                     if args.json:  # after every graph, dtype and draw, so that an interrupted run keeps what it measured
                         write_json(records, args.json)
         progress.close()

@@ -19,14 +19,13 @@ import tempfile
 import torch
 from torch import nn
 
-import softsign_ext
-
-from .cases import device_name, dtype_name, format_shape
+from ..modules import Softsign
+from .common import device_name, dtype_name, format_shape, relative_error
 from .records import Record
 from .timing import time_calls
 
 GRAPH_MODES = ("eager", "compile", "max-autotune")
-ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": softsign_ext.Softsign}
+ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": Softsign}
 # The A/A: nn.Softsign's model compiled again, in the compiled modes.
 RECOMPILED = "nn.Softsign again"
 GRAPH_DIRECTIONS = ("forward", "fwd+bwd")
@@ -94,12 +93,6 @@ CUDA_GRAPH_SHAPES = {"pointwise_chain": (16384, 4096), "layer_norm_residual": (8
                      "mlp_block": (8192, 4096)}
 CPU_GRAPH_SHAPES = {"pointwise_chain": (2048, 2048), "layer_norm_residual": (2048, 1024), "linear": (1024, 1024),
                     "mlp_block": (512, 1024)}
-
-
-def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    """The norm of the difference over the norm of `expected`, in float64."""
-    expected = expected.double()
-    return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()
 
 
 def _make_calls(model: nn.Module, mode: str, direction: str, x: torch.Tensor, grad: torch.Tensor):
@@ -179,41 +172,40 @@ def draw_modes(modes: list[str], draw: int) -> list[str]:
     return modes if draw == 0 else [mode for mode in modes if mode != "eager"]
 
 
-def graph_records(names: list[str], modes: list[str], dtypes: list[torch.dtype], device: torch.device,
-                  shapes: dict[str, tuple[int, int]], timings: list[str], progress,
-                  directions: tuple[str, ...] = GRAPH_DIRECTIONS, draw: int = 0) -> list[Record]:
+def graph_records(name: str, dtype: torch.dtype, draw: int, modes: list[str], device: torch.device,
+                  shape: tuple[int, int], timings: list[str], progress,
+                  directions: tuple[str, ...] = GRAPH_DIRECTIONS) -> list[Record]:
+    """One graph in one dtype, draw number `draw` (from 0) of its modes: each mode and
+    direction checked against nn.Softsign, then timed in each timing."""
     from torch._inductor.utils import fresh_cache  # imports Inductor: here, not with the package
 
+    rows, width = shape
+    models = _models(name, rows, width, device, dtype)
+    torch.manual_seed(1)
+    x = torch.randn(rows, width, device=device, dtype=dtype).requires_grad_()
+    grad = torch.randn(rows, width, device=device, dtype=dtype)
     records = []
-    # Each compile gets Inductor caches of its own in here (kept until the section ends:
-    # the compiled code may load from them later), so that no compile reuses another's
-    # kernels or tuned configs: each is a draw of its own.
+    # Each compile gets Inductor caches of its own in here (kept while its code runs: the
+    # compiled code may load from them), so that no compile reuses another's kernels or
+    # tuned configs: each is a draw of its own.
     with tempfile.TemporaryDirectory(prefix="softsign_ext_graphs_") as cache_root:
-        for name in names:
-            rows, width = shapes[name]
-            for dtype in dtypes:
-                models = _models(name, rows, width, device, dtype)
-                torch.manual_seed(1)
-                x = torch.randn(rows, width, device=device, dtype=dtype).requires_grad_()
-                grad = torch.randn(rows, width, device=device, dtype=dtype)
-                for mode in modes:
-                    torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
-                    compiled = mode != "eager"
-                    own_caches = (functools.partial(fresh_cache, dir=cache_root, delete=False) if compiled
-                                  else contextlib.nullcontext)
-                    for direction in directions:
-                        label = f"{name} {format_shape((rows, width))} {dtype_name(dtype)} {mode} {direction}"
-                        progress.set_postfix_str(label)
-                        calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
-                                 if compiled or impl != RECOMPILED}
-                        _checked_calls(label, calls, dtype, own_caches)
-                        records += _timed_records(calls, device, timings, name, mode, direction, dtype, [rows, width],
-                                                  draw)
-                        progress.update()
+        for mode in draw_modes(modes, draw):
+            torch._dynamo.reset()  # each mode compiles afresh, within Dynamo's recompile limit
+            compiled = mode != "eager"
+            own_caches = (functools.partial(fresh_cache, dir=cache_root, delete=False) if compiled
+                          else contextlib.nullcontext)
+            for direction in directions:
+                label = f"{name} {format_shape(shape)} {dtype_name(dtype)} {mode} {direction}"
+                progress.set_postfix_str(label)
+                calls = {impl: _make_calls(model, mode, direction, x, grad) for impl, model in models.items()
+                         if compiled or impl != RECOMPILED}
+                _checked_calls(label, calls, dtype, own_caches)
+                records += _timed_records(calls, device, timings, name, mode, direction, dtype, [rows, width], draw)
+                progress.update()
     return records
 
 
 def graph_jobs(names: list[str], modes: list[str], dtypes: list[torch.dtype], directions: tuple[str, ...],
                draws: int) -> int:
-    """Progress steps of graph_records over `draws` draws."""
+    """Progress steps of graph_records over every graph, dtype and draw."""
     return len(names) * len(dtypes) * len(directions) * sum(len(draw_modes(modes, d)) for d in range(draws))

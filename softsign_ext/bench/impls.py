@@ -8,11 +8,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-import softsign_ext
-from softsign_ext.reference import softsign_grad_reference, softsign_reference
+from ..functional import softsign
+from ..reference import softsign_grad_reference, softsign_reference
 
 IMPLS = ("copy", "softsign_ext", "eager", "compile")
-# Timed only when asked for (--impls): softsign_ext's Triton kernel (softsign_ext.triton_softsign,
+# Timed only when asked for (--impls): softsign_ext's Triton kernel (softsign_ext.kernelbench.triton_kernel,
 # CUDA with Triton installed; forward only).
 OPTIONAL_IMPLS = ("triton",)
 ALL_IMPLS = IMPLS + OPTIONAL_IMPLS
@@ -36,7 +36,7 @@ def forward_fn(impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if impl == "copy":
         return torch.clone
     if impl == "softsign_ext":
-        return softsign_ext.softsign
+        return softsign
     if impl == "eager":
         return F.softsign
     if impl == "compile":
@@ -44,7 +44,7 @@ def forward_fn(impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
             _compiled["compile"] = torch.compile(F.softsign, dynamic=False)
         return _compiled["compile"]
     if impl == "triton":
-        from softsign_ext.triton_softsign import triton_softsign
+        from ..kernelbench.triton_kernel import triton_softsign
         return triton_softsign
     raise ValueError(f"unknown impl {impl!r}; choose from {ALL_IMPLS}")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 import textwrap
 
-from .cases import DTYPES, format_shape
+from .cases import DTYPES
+from .common import format_shape
 from .graphs import GRAPH_DIRECTIONS, GRAPH_MODES, RECOMPILED
 from .impls import ALL_IMPLS
 from .records import Record

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import softsign_ext
-
-from .cases import device_name
+from ..functional import softsign
+from ..modules import ModelNew
+from .common import device_name
 from .impls import forward_fn, fresh_compile
 from .records import Record
 from .timing import time_calls
@@ -24,9 +24,9 @@ def candidates(impls: list[str]) -> dict[str, tuple[Callable, Callable]]:
     """name: (call, what it must equal). softsign_ext beside the cheapest native op and a
     native activation module, eager F.softsign, and compile when asked for."""
     found = {
-        "softsign_ext": (softsign_ext.softsign, F.softsign),
+        "softsign_ext": (softsign, F.softsign),
         "torch.neg": (torch.neg, lambda t: -t),
-        "ModelNew()": (softsign_ext.ModelNew(), F.softsign),
+        "ModelNew()": (ModelNew(), F.softsign),
         "nn.Tanh()": (nn.Tanh(), torch.tanh),
         "eager": (F.softsign, F.softsign),
     }

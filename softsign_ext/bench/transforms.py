@@ -12,10 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, jvp, vmap
 
-import softsign_ext
-
-from .cases import device_name, dtype_name
-from .graphs import relative_error
+from ..functional import softsign
+from ..modules import Softsign
+from .common import device_name, dtype_name, relative_error
 from .impls import fresh_compile
 from .records import Record
 from .timing import time_calls
@@ -23,7 +22,7 @@ from .timing import time_calls
 TRANSFORMS = ("jvp", "vmap", "per_sample_grad", "hvp")
 TRANSFORM_MODES = ("eager", "compile")
 # The activation's functional form and module, per implementation.
-ACTIVATIONS = {"F.softsign": (F.softsign, nn.Softsign), "softsign_ext": (softsign_ext.softsign, softsign_ext.Softsign)}
+ACTIVATIONS = {"F.softsign": (F.softsign, nn.Softsign), "softsign_ext": (softsign, Softsign)}
 # jvp and vmap: one tensor of (rows, columns). The MLP: (batch, width) inputs, 10 classes.
 CUDA_SIZES = {"tensor": (4096, 16384), "mlp": (256, 1024)}
 CPU_SIZES = {"tensor": (1024, 4096), "mlp": (64, 256)}

@@ -68,7 +68,7 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
                                     const at::Tensor& x);
 
 // Typed handles of the operators, for calls and redispatches from C++.
-namespace ops {
+namespace handles {
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find(const char* name,
@@ -101,5 +101,5 @@ inline const auto& softsign_backward() {
   return op;
 }
 
-}  // namespace ops
+}  // namespace handles
 }  // namespace softsign_ext

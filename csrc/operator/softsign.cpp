@@ -1,6 +1,6 @@
 // The operator schemas, the host logic that the CPU and CUDA kernels share,
 // the Meta kernels, and the functionalization of the mutating forms.
-#include "softsign.h"
+#include "operator/softsign.h"
 
 #include <ATen/ATen.h>
 #include <ATen/FunctionalTensorWrapper.h>
@@ -228,7 +228,7 @@ at::Tensor& write_functional_result(at::Tensor& mutated, const at::Tensor& x) {
   at::Tensor result;
   {
     const at::AutoDispatchSkipFunctionalize guard;
-    result = ops::softsign().call(
+    result = handles::softsign().call(
         impl::isFunctionalTensor(x) ? impl::from_functional_tensor(x) : x);
   }
   impl::replace_(mutated, result);
@@ -244,7 +244,7 @@ at::Tensor& softsign_out_functionalize(const at::Tensor& x, at::Tensor& out) {
                 "softsign: cannot write a functional tensor's result into a "
                 "non-functional out tensor");
     const at::AutoDispatchSkipFunctionalize guard;
-    return ops::softsign_out().call(x, out);
+    return handles::softsign_out().call(x, out);
   }
   check_softsign_out(x, out);
   impl::sync(x);
@@ -255,7 +255,7 @@ at::Tensor& softsign_inplace_functionalize(at::Tensor& x) {
   namespace impl = at::functionalization::impl;
   if (!impl::isFunctionalTensor(x)) {
     const at::AutoDispatchSkipFunctionalize guard;
-    return ops::softsign_().call(x);
+    return handles::softsign_().call(x);
   }
   check_softsign_inplace(x);
   impl::sync(x);

@@ -4,7 +4,7 @@ package's operators run the CUDA kernels in csrc/): ``python -m softsign_ext.ben
 --impls triton`` times it, and ``python -m softsign_ext.kernelbench --backend triton``
 copies the text between the markers below into a KernelBench submission.
 
-Needs Triton (``import softsign_ext.triton_softsign`` raises ImportError without it).
+Needs Triton (``import softsign_ext.kernelbench.triton_kernel`` raises ImportError without it).
 """
 
 # kernelbench: begin
@@ -12,11 +12,11 @@ import torch
 import triton
 import triton.language as tl
 
-# One 16-byte vector per thread (VEC elements: 4 in float32, 8 in half types): on the
-# H100 that reached a copy's bandwidth in float32 and bfloat16, where more elements per
-# thread, or fewer, fell short. The autotuner (keyed on the element count and the dtype)
-# picks the threads per program; each size keeps enough bytes in flight to cover memory
-# latency on a large GPU.
+# One 16-byte vector per thread (VEC elements: 4 in float32, 8 in half types): the widest
+# load a thread issues, where this kernel reached a copy's bandwidth and more elements per
+# thread, or fewer, fell short (benchmarks/README.md). The autotuner (keyed on the element
+# count and the dtype) picks the threads per program; each size keeps enough bytes in
+# flight to cover memory latency on a large GPU.
 SOFTSIGN_CONFIGS = [triton.Config({"THREADS": threads}, num_warps=threads // 32) for threads in (128, 256, 512)]
 
 

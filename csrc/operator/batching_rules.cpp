@@ -12,7 +12,7 @@
 
 #include <optional>
 
-#include "softsign.h"
+#include "operator/softsign.h"
 
 namespace softsign_ext {
 namespace {
@@ -45,10 +45,10 @@ at::Tensor softsign_batched(const at::Tensor& x) {
       c10::DispatchKey::FuncTorchBatched);
   const int64_t level = current_level();
   if (!functorch::isBatchedAtLevel(x, level)) {
-    return ops::softsign().call(x);
+    return handles::softsign().call(x);
   }
   const auto [value, bdim] = functorch::unwrapTensorAtLevel(x, level);
-  return functorch::makeBatched(ops::softsign().call(value), bdim, level);
+  return functorch::makeBatched(handles::softsign().call(value), bdim, level);
 }
 
 at::Tensor& softsign_inplace_batched(at::Tensor& x) {
@@ -59,7 +59,7 @@ at::Tensor& softsign_inplace_batched(at::Tensor& x) {
   if (functorch::isBatchedAtLevel(x, level)) {
     value = std::get<0>(functorch::unwrapTensorAtLevel(x, level));
   }
-  ops::softsign_().call(value);
+  handles::softsign_().call(value);
   return x;
 }
 
@@ -75,7 +75,7 @@ at::Tensor& softsign_out_batched(const at::Tensor& x, at::Tensor& out) {
                 "hold one result for the whole batch); create out inside the "
                 "vmapped function, e.g. torch.empty_like(x), or use "
                 "softsign(x)");
-    return ops::softsign_out().call(x, out);
+    return handles::softsign_out().call(x, out);
   }
   TORCH_CHECK(x.sym_sizes() == out.sym_sizes(), "vmap: softsign(x, out=out) ",
               "cannot resize out under vmap: out has shape ", out.sym_sizes(),
@@ -89,7 +89,7 @@ at::Tensor& softsign_out_batched(const at::Tensor& x, at::Tensor& out) {
     out_value = out_value.movedim(*out_bdim, 0);
     x_value = batch_first(x_value, x_bdim, batch_size);
   }
-  ops::softsign_out().call(x_value, out_value);
+  handles::softsign_out().call(x_value, out_value);
   return out;
 }
 
@@ -100,7 +100,7 @@ at::Tensor softsign_backward_batched(const at::Tensor& grad_output,
   const int64_t level = current_level();
   if (!functorch::isBatchedAtLevel(grad_output, level) &&
       !functorch::isBatchedAtLevel(x, level)) {
-    return ops::softsign_backward().call(grad_output, x);
+    return handles::softsign_backward().call(grad_output, x);
   }
   // The shape check of the logical tensors, before their batch dimensions
   // make the physical shapes differ.
@@ -110,12 +110,12 @@ at::Tensor softsign_backward_batched(const at::Tensor& grad_output,
   auto [x_value, x_bdim] = functorch::unwrapTensorAtLevel(x, level);
   if (grad_bdim == x_bdim) {
     return functorch::makeBatched(
-        ops::softsign_backward().call(grad_value, x_value), x_bdim, level);
+        handles::softsign_backward().call(grad_value, x_value), x_bdim, level);
   }
   const int64_t batch_size =
       grad_bdim ? grad_value.size(*grad_bdim) : x_value.size(*x_bdim);
   return functorch::makeBatched(
-      ops::softsign_backward().call(batch_first(grad_value, grad_bdim, batch_size),
+      handles::softsign_backward().call(batch_first(grad_value, grad_bdim, batch_size),
                                     batch_first(x_value, x_bdim, batch_size)),
       0, level);
 }

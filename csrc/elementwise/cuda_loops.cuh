@@ -14,7 +14,7 @@
 #include <limits>
 #include <utility>
 
-#include "elementwise.h"
+#include "elementwise/layout.h"
 
 namespace softsign_ext {
 namespace cuda {

@@ -15,8 +15,8 @@
 #include <iterator>
 #include <string>
 
-#include "softsign.h"
-#include "softsign_cpu.h"
+#include "operator/softsign.h"
+#include "cpu/softsign_kernel.h"
 
 namespace softsign_ext {
 namespace {
@@ -56,7 +56,7 @@ PyObject* call_operator(PyObject* x, const char* name, PyObject*& fallback,
 PyObject* softsign(PyObject* /*module*/, PyObject* x) {
   static PyObject* op = nullptr;
   return call_operator(x, "softsign", op, [](const at::Tensor& t) {
-    return ops::softsign().call(t);
+    return handles::softsign().call(t);
   });
 }
 
@@ -65,7 +65,7 @@ PyObject* softsign_inplace(PyObject* /*module*/, PyObject* x) {
   return call_operator(x, "softsign_", op, [](const at::Tensor& t) {
     // The Python object owns x; the in-place operator takes it mutably.
     at::Tensor self = t;
-    return ops::softsign_().call(self);
+    return handles::softsign_().call(self);
   });
 }
 

@@ -1,11 +1,10 @@
-// The CPU kernels, one source compiled once per instruction set (setup.py's
-// cpu_capabilities: a baseline, and on x86-64 AVX2 and AVX-512), each build in
-// its own namespace softsign_ext::CPU_CAPABILITY, as ATen builds its kernels;
-// softsign_cpu.cpp picks one at run time. Vectorized loops over contiguous
-// runs (float and double plain loops that the compiler vectorizes for the
-// build's instruction set, half types ATen's at::vec vectors of that width),
-// spread over threads by at::parallel_for (dense tensors) or TensorIterator
-// (any strides).
+// Generic machinery for elementwise CPU kernels: out[k] = op(inputs[k]...)
+// over threads, with the op a functor on scalars and at::vec vectors (widened
+// to float for half types). Included by a source compiled once per
+// instruction set (cpu/softsign_kernel.cpp), so it lives in that build's
+// namespace CPU_CAPABILITY, as ATen's cpu/Loops.h does.
+#pragma once
+
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <ATen/TensorIterator.h>
@@ -16,14 +15,10 @@
 #include <tuple>
 #include <utility>
 
-#include "elementwise.h"
-#include "softsign.h"
-#include "softsign_cpu.h"
-#include "softsign_math.h"
+#include "elementwise/layout.h"
 
 namespace softsign_ext {
 namespace CPU_CAPABILITY {
-namespace {
 
 // Half types: op applied to the at::vec vectors of `count` elements at
 // in[...] + i, widened to two float vectors and rounded once on the way out
@@ -109,8 +104,7 @@ void map_row(const Op& op, const std::array<char*, kTensors>& base,
 }
 
 // Elements per thread at least: a smaller call stays on the calling thread.
-// Twice ATen's GRAIN_SIZE: on the 2-core CI machine one thread was faster up
-// to 64K float32 elements and two were faster from 128K (benchmarks/README.md).
+// Twice ATen's GRAIN_SIZE, where splitting began to pay (benchmarks/README.md).
 constexpr int64_t kGrainSize = 2 * at::internal::GRAIN_SIZE;
 
 // out[k] = op(inputs[k]...) for every element, over threads. Tensors that
@@ -153,29 +147,6 @@ void parallel_map(const Op& op, const at::Tensor& out,
   };
   strided_iterator(out, inputs...).for_each(loop, kGrainSize);
 }
-
-void softsign_forward_kernel(const at::Tensor& out, const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_cpu", [&] {
-    parallel_map<scalar_t>([](auto v) { return softsign_forward(v); }, out, x);
-  });
-}
-
-void softsign_backward_kernel(const at::Tensor& out,
-                              const at::Tensor& grad_output,
-                              const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_backward_cpu", [&] {
-    parallel_map<scalar_t>([](auto g, auto v) { return softsign_grad(g, v); },
-                           out, grad_output, x);
-  });
-}
-
-}  // namespace
-
-#define SOFTSIGN_STRINGIFY_(name) #name
-#define SOFTSIGN_STRINGIFY(name) SOFTSIGN_STRINGIFY_(name)
-extern const CpuKernels cpu_kernels{SOFTSIGN_STRINGIFY(CPU_CAPABILITY),
-                                    &softsign_forward_kernel,
-                                    &softsign_backward_kernel};
 
 }  // namespace CPU_CAPABILITY
 }  // namespace softsign_ext

@@ -20,7 +20,7 @@ bool shares_dense_layout(const at::Tensor& out, const Inputs&... inputs) {
 // A TensorIterator over out and the inputs (one dtype, one shape), for the
 // strided loops: it merges dimensions that can be merged and orders them
 // fastest-moving first. It neither resizes, casts nor checks overlap; the
-// callers (softsign.cpp) have done all three.
+// callers (operator/softsign.cpp) have done all three.
 template <typename... Inputs>
 at::TensorIterator strided_iterator(const at::Tensor& out,
                                     const Inputs&... inputs) {

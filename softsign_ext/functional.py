@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 from torch.compiler import is_compiling
 
-from . import _C
+from ._library import _C
 
 _softsign = torch.ops.softsign_ext.softsign.default
 _softsign_out = torch.ops.softsign_ext.softsign.out
@@ -16,11 +16,12 @@ _softsign_backward = torch.ops.softsign_ext.softsign_backward.default
 def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Softsign, ``x / (1 + |x|)``, elementwise; a drop-in for ``torch.nn.functional.softsign``.
 
-    Runs on CUDA and CPU for float32, float64, float16 and bfloat16 (half types
-    compute in float32 and round once), for any strides. Integer tensors are
+    Runs on CUDA and CPU for the dtypes in ``softsign_ext.SUPPORTED_DTYPES`` (half
+    types compute in float32 and round once), for any strides. Integer tensors are
     promoted to the default float dtype, as ``F.softsign`` does; bool and
     complex tensors raise. The result has the input's strides when the input
-    is dense. Differentiable (twice and more) through a C++ autograd function.
+    is dense. Differentiable to any order, in reverse and forward mode and under
+    torch.func's transforms.
 
     ``out``, if given, receives the result and is returned: it must have the
     result's dtype and x's device; it is resized (with PyTorch's usual warning

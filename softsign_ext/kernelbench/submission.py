@@ -9,7 +9,7 @@ kernel, then ``class ModelNew``), with no import of softsign_ext::
   launcher, shipped with the package), inlined into one ``load_inline`` source, behind a
   host function that allocates the output and dispatches on the dtype. The same kernels,
   so the same bits as the package in every dtype.
-- ``triton``: softsign_ext.triton_softsign's kernel and wrapper (needs Triton to run,
+- ``triton``: softsign_ext.kernelbench.triton_kernel's kernel and wrapper (needs Triton to run,
   not to generate).
 
 ``benchmarks/kernelbench/`` holds the generated files; a test fails when they are stale.
@@ -22,13 +22,13 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__
+from .._metadata import __version__
 
 BACKENDS = ("cuda", "triton")
 
 # The package's sources the cuda submission inlines, in this order (each local include
 # is replaced by the file's text, once); the host function below calls their launcher.
-CUDA_ROOT_INCLUDES = ("softsign.h", "elementwise_cuda.cuh", "softsign_cuda_ops.cuh")
+CUDA_ROOT_INCLUDES = ("operator/softsign.h", "elementwise/cuda_loops.cuh", "cuda/softsign_functors.cuh")
 CUDA_ENTRY = r"""
 // The submission's kernel launch: softsign of a CUDA tensor into a new tensor of its
 // layout, through the package's launcher and functor (the dispatch names the dtypes it
@@ -45,7 +45,7 @@ torch::Tensor softsign_forward(const torch::Tensor& x) {
 }
 """
 # The submission's Python entry point, bound as the package binds its own
-# (csrc/python_module.cpp): the tensor unwrapped and the result wrapped by hand, the GIL
+# (csrc/python/module.cpp): the tensor unwrapped and the result wrapped by hand, the GIL
 # released around the launch. pybind11's generic binding took more host time per call,
 # which KernelBench's timing (CUDA events on an idle GPU) counts.
 CUDA_BINDING = r"""
@@ -92,8 +92,9 @@ class ModelNew(nn.Module):
 def source_dir() -> Path:
     """The CUDA sources: shipped inside an installed package (setup.py copies them), or
     the checkout's csrc/ for an editable install."""
-    shipped = Path(__file__).with_name("csrc")
-    return shipped if shipped.is_dir() else Path(__file__).resolve().parents[1] / "csrc"
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "csrc"
+    return shipped if shipped.is_dir() else package.parent / "csrc"
 
 
 def inline_includes(names: tuple[str, ...], folder: Path) -> str:
@@ -134,10 +135,10 @@ def generate_cuda() -> str:
 
 
 def generate_triton() -> str:
-    text = Path(__file__).with_name("triton_softsign.py").read_text()
+    text = Path(__file__).with_name("triton_kernel.py").read_text()
     kernel = text[text.index("# kernelbench: begin\n") + len("# kernelbench: begin\n"):text.index("# kernelbench: end")]
     imports, _, body = kernel.partition("\n\n")
-    what = "softsign_ext's Triton kernel (softsign_ext/triton_softsign.py)"
+    what = "softsign_ext's Triton kernel (softsign_ext/kernelbench/triton_kernel.py)"
     return (HEADER.format(backend="triton", version=__version__, what=what)
             + imports.replace("import torch\n", "import torch\nimport torch.nn as nn\n", 1) + "\n\n" + body.rstrip() + "\n"
             + MODEL_NEW.format(what="softsign_ext's Triton kernel", call="triton_softsign"))

@@ -25,7 +25,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "softsign.h"
+#include "operator/softsign.h"
 
 namespace softsign_ext {
 namespace {
@@ -158,7 +158,7 @@ struct SoftsignBackward0 : public SoftsignNode<SoftsignBackward0, 1, 1> {
     if (!grads[0].defined()) {
       return {at::Tensor()};
     }
-    return {ops::softsign_backward().call(grads[0], saved[0])};
+    return {handles::softsign_backward().call(grads[0], saved[0])};
   }
 };
 
@@ -178,7 +178,7 @@ struct SoftsignBackwardBackward0
       return result;
     }
     if (needs_input_grad[0]) {
-      result[0] = ops::softsign_backward().call(grad, x);
+      result[0] = handles::softsign_backward().call(grad, x);
     }
     if (needs_input_grad[1]) {
       result[1] = softsign_backward_derivative({}, grad, grad_output, x);
@@ -212,7 +212,7 @@ at::Tensor primal(const at::Tensor& t) { return t._fw_primal(/*level=*/0); }
 // The forward gradient of softsign at x: t / (1 + |x|)^2, one fused pass
 // through softsign_backward (itself differentiable, for higher orders).
 at::Tensor softsign_tangent(const at::Tensor& x) {
-  return ops::softsign_backward().call(tangent(x), primal(x));
+  return handles::softsign_backward().call(tangent(x), primal(x));
 }
 
 // An in-place result's tangent must be its old tangent, written in place
@@ -252,7 +252,7 @@ bool needs_autograd(const Tensors&... tensors) {
 at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
   if (!needs_autograd(x)) {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+    return handles::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
                                       x);
   }
   const bool requires_grad = torch::autograd::compute_requires_grad(x);
@@ -265,7 +265,7 @@ at::Tensor softsign_autograd(c10::DispatchKeySet keys, const at::Tensor& x) {
   at::Tensor result;
   {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    result = ops::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
+    result = handles::softsign().redispatch(keys & c10::after_ADInplaceOrView_keyset,
                                         x);
   }
   if (node) {
@@ -283,7 +283,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
                                       const at::Tensor& x) {
   if (!needs_autograd(grad_output, x)) {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::softsign_backward().redispatch(
+    return handles::softsign_backward().redispatch(
         keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
   const bool requires_grad =
@@ -298,7 +298,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
   at::Tensor result;
   {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    result = ops::softsign_backward().redispatch(
+    result = handles::softsign_backward().redispatch(
         keys & c10::after_ADInplaceOrView_keyset, grad_output, x);
   }
   if (node) {
@@ -310,7 +310,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
         has_tangent(x)
             ? softsign_backward_derivative(tangent(grad_output), tangent(x),
                                            primal(grad_output), primal(x))
-            : ops::softsign_backward().call(tangent(grad_output), primal(x));
+            : handles::softsign_backward().call(tangent(grad_output), primal(x));
     result._set_fw_grad(result_tangent, /*level=*/0, /*is_inplace_op=*/false);
   }
   return result;
@@ -322,7 +322,7 @@ at::Tensor softsign_backward_autograd(c10::DispatchKeySet keys,
 at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
   if (!needs_autograd(x)) {
     const at::AutoDispatchBelowAutograd guard;
-    return ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+    return handles::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
   }
   const bool requires_grad = torch::autograd::compute_requires_grad(x);
   // PyTorch's own checks, before any write: no in-place on a leaf that
@@ -344,7 +344,7 @@ at::Tensor& softsign_inplace_autograd(c10::DispatchKeySet keys, at::Tensor& x) {
   }
   {
     const at::AutoDispatchBelowAutograd guard;
-    ops::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
+    handles::softsign_().redispatch(keys & c10::after_autograd_keyset, x);
   }
   if (node) {
     torch::autograd::rebase_history(x, node);
@@ -361,7 +361,7 @@ at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
                                   at::Tensor& out) {
   if (!needs_autograd(x, out)) {
     const at::AutoDispatchBelowAutograd guard;
-    return ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x,
+    return handles::softsign_out().redispatch(keys & c10::after_autograd_keyset, x,
                                           out);
   }
   if (torch::autograd::compute_requires_grad(x, out)) {
@@ -375,7 +375,7 @@ at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
   }
   {
     const at::AutoDispatchBelowAutograd guard;
-    ops::softsign_out().redispatch(keys & c10::after_autograd_keyset, x, out);
+    handles::softsign_out().redispatch(keys & c10::after_autograd_keyset, x, out);
   }
   if (new_tangent.defined()) {
     write_tangent(out, new_tangent);
@@ -389,7 +389,7 @@ at::Tensor& softsign_inplace_ad_inplace_or_view(c10::DispatchKeySet keys,
                                                 at::Tensor& x) {
   {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    ops::softsign_().redispatch(keys & c10::after_ADInplaceOrView_keyset, x);
+    handles::softsign_().redispatch(keys & c10::after_ADInplaceOrView_keyset, x);
   }
   torch::autograd::increment_version(x);
   return x;
@@ -400,7 +400,7 @@ at::Tensor& softsign_out_ad_inplace_or_view(c10::DispatchKeySet keys,
                                             at::Tensor& out) {
   {
     const at::AutoDispatchBelowADInplaceOrView guard;
-    ops::softsign_out().redispatch(keys & c10::after_ADInplaceOrView_keyset, x,
+    handles::softsign_out().redispatch(keys & c10::after_ADInplaceOrView_keyset, x,
                                    out);
   }
   torch::autograd::increment_version(out);

@@ -2,9 +2,9 @@
 // launcher, run on the current stream of the input's device.
 #include <torch/library.h>
 
-#include "elementwise_cuda.cuh"
-#include "softsign.h"
-#include "softsign_cuda_ops.cuh"
+#include "elementwise/cuda_loops.cuh"
+#include "operator/softsign.h"
+#include "cuda/softsign_functors.cuh"
 
 namespace softsign_ext {
 namespace {

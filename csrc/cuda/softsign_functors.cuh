@@ -1,7 +1,7 @@
 // The softsign math as functors for the generic elementwise launcher
-// (elementwise_cuda.cuh): the package's CUDA kernels (softsign_cuda.cu) and
-// the KernelBench submission generated from these sources
-// (softsign_ext/kernelbench.py) launch the same ones.
+// (elementwise/cuda_loops.cuh): the package's CUDA kernels
+// (cuda/softsign_kernel.cu) and the KernelBench submission generated from
+// these sources (softsign_ext/kernelbench/submission.py) launch the same ones.
 #pragma once
 
 #include "softsign_math.h"

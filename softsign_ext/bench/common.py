@@ -1,0 +1,49 @@
+"""Helpers every section of the benchmark uses: names of dtypes, shapes and devices as the
+tables and records write them, and how far two results differ."""
+
+from __future__ import annotations
+
+import platform
+
+import torch
+
+from .._library import cpu_capability
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def format_shape(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+# The CPU flags that decide which build of the CPU kernels can run (setup.py's cpu_capabilities).
+ISA_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16", "avx512_fp16")
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name; for a CPU its model, threads, instruction-set flags and the
+    instruction set of the kernels in use."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model, flags = "CPU", set()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() in ("flags", "Features"):
+                    flags = set(value.split())
+    except OSError:  # not Linux: the model and flags are not at hand
+        model = platform.processor() or model
+    isa = " ".join(flag for flag in ISA_FLAGS if flag in flags) or "none listed"
+    return (f"{model} ({torch.get_num_threads()} threads; flags: {isa}; "
+            f"softsign_ext kernels: {cpu_capability()})")
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """The norm of the difference over the norm of `expected`, in float64."""
+    expected = expected.double()
+    return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()

@@ -1,0 +1,5 @@
+import sys
+
+from .submission import main
+
+sys.exit(main())
