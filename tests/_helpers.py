@@ -3,6 +3,7 @@ The float64 references live in softsign_ext.reference, shared with the benchmark
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import softsign_ext
 from softsign_ext.reference import softsign_grad_reference, softsign_reference  # noqa: F401  (re-exported)
@@ -58,6 +59,18 @@ def poison_allocator(nbytes: int, device) -> None:
     caching allocator hands the same memory to the next allocation of that size:
     an output element the kernel fails to write then shows up as NaN."""
     torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device).fill_(0xFF)
+
+
+class RecordingDispatchMode(TorchDispatchMode):
+    """Records, in .funcs, the operators that reach the dispatcher's Python key."""
+
+    def __init__(self):
+        super().__init__()
+        self.funcs = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.funcs.append(func)
+        return func(*args, **(kwargs or {}))
 
 
 def grad_as_the_kernels_compute_it(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -5,10 +5,9 @@ they must behave exactly as calling the torch.ops operator does, and hand everyt
 
 import pytest
 import torch
-from _helpers import DEVICES, assert_same_values, random_input, softsign_reference
+from _helpers import DEVICES, RecordingDispatchMode, assert_same_values, random_input, softsign_reference
 from torch import nn
 from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import softsign_ext
 from softsign_ext._library import _C
@@ -22,16 +21,6 @@ class _RecordingFunctionMode(TorchFunctionMode):
         self.funcs = []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.funcs.append(func)
-        return func(*args, **(kwargs or {}))
-
-
-class _RecordingDispatchMode(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.funcs = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.funcs.append(func)
         return func(*args, **(kwargs or {}))
 
@@ -106,7 +95,7 @@ def test_torch_function_subclass_sees_the_operator_and_keeps_its_type():
 def test_torch_dispatch_mode_sees_calls_from_the_entry_point():
     """The dispatcher reaches Python modes with the GIL released by the entry point."""
     x = random_input((16,), torch.float32)
-    with _RecordingDispatchMode() as mode:
+    with RecordingDispatchMode() as mode:
         softsign_ext.softsign(x)
         softsign_ext.softsign_(x.clone())
     assert ops.softsign.default in mode.funcs and ops.softsign_.default in mode.funcs

@@ -2,9 +2,8 @@
 
 import pytest
 import torch
-from _helpers import DEVICES, FLOAT_DTYPES, assert_same_values, random_input, softsign_reference
+from _helpers import DEVICES, FLOAT_DTYPES, RecordingDispatchMode, assert_same_values, random_input, softsign_reference
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import softsign_ext
 
@@ -36,18 +35,6 @@ def test_modules_are_parameter_free_drop_ins():
     assert model(torch.randn(2, 4)).shape == (2, 4)
 
 
-class _OpsCalled(TorchDispatchMode):
-    """Records the operators that reach the dispatcher's Python key."""
-
-    def __init__(self):
-        super().__init__()
-        self.ops = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops.append(func)
-        return func(*args, **(kwargs or {}))
-
-
 def test_functional_api_is_the_op():
     """Each Python function calls its operator, once, and nothing else."""
     x = random_input((33,), torch.float32)
@@ -57,9 +44,9 @@ def test_functional_api_is_the_op():
              (lambda: softsign_ext.softsign_(x.clone()), ops.softsign_.default),
              (lambda: softsign_ext.softsign_backward(x, x), ops.softsign_backward.default)]
     for call, op in calls:
-        with _OpsCalled() as mode:
+        with RecordingDispatchMode() as mode:
             call()
-        assert [f for f in mode.ops if f.namespace == "softsign_ext"] == [op]
+        assert [f for f in mode.funcs if f.namespace == "softsign_ext"] == [op]
     assert softsign_ext.softsign.__doc__ and "x / (1 + |x|)" in softsign_ext.softsign.__doc__
 
 
