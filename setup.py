@@ -14,6 +14,7 @@ What was built is written to softsign_ext/_build_info.py (softsign_ext.build_inf
 
 import glob
 import hashlib
+import importlib.util
 import os
 import platform
 import re
@@ -24,9 +25,20 @@ import sys
 import sysconfig
 from typing import Optional
 
-# The package's torch-free facts (its version, how to build it), read without importing it
-# (setuptools runs this file from the checkout's root).
-METADATA = runpy.run_path(os.path.join("softsign_ext", "_metadata.py"))
+
+def package_metadata() -> dict:
+    """The names in softsign_ext/_metadata.py (its version, how to build it), read without
+    importing the package, which needs torch: from the checkout beside this file, else from
+    an installed softsign_ext (the wheel check runs this file apart from the checkout)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(globals().get("__file__", "setup.py"))),
+                        "softsign_ext", "_metadata.py")
+    if not os.path.exists(path):
+        spec = importlib.util.find_spec("softsign_ext")
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"no {path} and no installed softsign_ext to read its metadata from")
+        path = os.path.join(os.path.dirname(spec.origin), "_metadata.py")
+    return runpy.run_path(path)
+
 
 try:
     import torch
@@ -34,7 +46,7 @@ except ModuleNotFoundError:
     raise SystemExit(
         "softsign_ext is compiled against the torch it will run with, and none is importable here "
         "(pip builds in an isolated environment unless told not to): install torch first (pip install torch). "
-        + METADATA["HOW_TO_BUILD"]
+        + package_metadata()["HOW_TO_BUILD"]
     ) from None
 import setuptools
 from setuptools import setup
