@@ -18,8 +18,8 @@ inside compiled code, or for a kernel study::
     SOFTSIGN_EXT_INDUCTOR_FUSION=0 python ...      # the default, read at import
 
 The setting, softsign_ext's version, its compiled library's sources and the decompositions'
-code are part of torch.compile's cache key (``torch.compiler.config.cache_key_tag``), so the FX graph and AOTAutograd caches
-never hand back code compiled under another of them.
+code are part of torch.compile's cache key (``torch.compiler.config.cache_key_tag``), so the
+FX graph and AOTAutograd caches never hand back code compiled under another of them.
 Functions compiled before a change keep their code until they are compiled again (after
 ``torch._dynamo.reset()``, or in a new process), as with Inductor's own settings.
 """

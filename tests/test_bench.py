@@ -11,7 +11,7 @@ import torch
 from _helpers import needs_cuda
 from torch._dynamo.utils import counters
 
-from softsign_ext.bench import bandwidth, cli, graphs, impls, report, small_calls, transforms
+from softsign_ext.bench import bandwidth, cli, common, graphs, impls, report, small_calls, transforms
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
@@ -49,11 +49,21 @@ def test_bandwidth_records_table_and_plot(tmp_path, capsys):
     assert "device time" not in table
 
 
+def _fixed_times(times: dict[str, float]):
+    """A stand-in for timing.time_calls: each call made once (as its warm-up does), then
+    `times[key]` ms for every sample of the call under key."""
+    def time_calls(calls, *args):
+        for call in calls.values():
+            call()
+        return {key: [times[key]] * 3 for key in calls}
+    return time_calls
+
+
 def test_bandwidth_fields_from_known_timings(monkeypatch):
     """Fixed timings in, the derived fields out, against values worked out by hand."""
     times = {("copy", "forward"): 1.0, ("softsign_ext", "forward"): 2.0, ("eager", "forward"): 3.0,
              ("softsign_ext", "backward"): 4.0, ("eager", "backward"): 2.0}
-    monkeypatch.setattr(bandwidth, "time_calls", lambda calls, *args: {key: [times[key]] * 3 for key in calls})
+    monkeypatch.setattr(bandwidth, "time_calls", _fixed_times(times))
     records = measure_case(Case((8, 64), "float32", ("forward", "backward")), ["copy", "softsign_ext", "eager"],
                            torch.device("cpu"), cli._NoProgress(), "wall")
     got = {(r.impl, r.direction): (r.gbps, r.pct_of_copy, r.extra.get("vs_eager")) for r in records}
@@ -131,19 +141,9 @@ def test_submission_needs_kernelbench(tmp_path, capsys):
     assert "--submission is timed by --kernelbench" in capsys.readouterr().err
 
 
-def _fixed_times(times: dict[str, float]):
-    """A stand-in for timing.time_calls: each call made once (as its warm-up does), then
-    `times[impl]` ms for every sample of impl."""
-    def time_calls(calls, *args):
-        for call in calls.values():
-            call()
-        return {impl: [times[impl]] * 3 for impl in calls}
-    return time_calls
-
-
 def test_graph_records_and_plot(tmp_path, capsys, monkeypatch):
     png = tmp_path / "graphs.png"
-    monkeypatch.setattr(graphs, "time_calls", _fixed_times({"nn.Softsign": 2.0, "softsign_ext": 1.0,
+    monkeypatch.setattr(common, "time_calls", _fixed_times({"nn.Softsign": 2.0, "softsign_ext": 1.0,
                                                            graphs.RECOMPILED: 2.5}))
     counters.clear()
     records = _run(tmp_path, "--graphs", "pointwise_chain,mlp_block", "--graph-modes", "eager,compile",
@@ -379,7 +379,7 @@ def test_layouts(layout, tmp_path):
 
 def test_transform_records(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(transforms, "CPU_SIZES", {"tensor": (4, 16), "mlp": (4, 8)})
-    monkeypatch.setattr(transforms, "time_calls", _fixed_times({"F.softsign": 2.0, "softsign_ext": 1.0,
+    monkeypatch.setattr(common, "time_calls", _fixed_times({"F.softsign": 2.0, "softsign_ext": 1.0,
                                                                transforms.AGAIN: 2.5}))
     counters.clear()
     records = _run(tmp_path, "--transforms", "jvp,per_sample_grad")

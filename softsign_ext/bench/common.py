@@ -1,13 +1,17 @@
 """Helpers every section of the benchmark uses: names of dtypes, shapes and devices as the
-tables and records write them, and how far two results differ."""
+tables and records write them, how far two results differ, and the records of calls timed
+against a reference."""
 
 from __future__ import annotations
 
 import platform
+from typing import Callable, Mapping, Sequence
 
 import torch
 
 from .._library import cpu_capability
+from .records import Record
+from .timing import time_calls
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -47,3 +51,29 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     """The norm of the difference over the norm of `expected`, in float64."""
     expected = expected.double()
     return ((actual.double() - expected).norm() / expected.norm().clamp_min(1e-30)).item()
+
+
+def check_agreement(label: str, impl: str, got: Sequence[torch.Tensor], reference: str,
+                    expected: Sequence[torch.Tensor], tolerance: float) -> None:
+    """impl's results against reference's, tensor by tensor: raises AssertionError where the
+    relative norm of a difference exceeds `tolerance`."""
+    for actual, wanted in zip(got, expected, strict=True):
+        error = relative_error(actual, wanted)
+        if not error <= tolerance:
+            raise AssertionError(f"{label}: {impl} differs from {reference} by {error:.2e} (relative norm; "
+                                 f"allowed {tolerance:.0e})")
+
+
+def timed_against(reference: str, ratio: str, calls: Mapping[str, Callable[[], object]], device: torch.device,
+                  timing: str, extra: dict, **fields) -> list[Record]:
+    """The calls timed round robin (time_calls), a record each with `fields` and its own copy
+    of `extra`; every record but the reference's has its time over the reference's in
+    extra[ratio]."""
+    samples = time_calls(calls, device, timing)
+    records = {impl: Record.from_samples(times, impl=impl, device=device_name(device), timing=timing,
+                                         extra=dict(extra), **fields)
+               for impl, times in samples.items()}
+    for impl, record in records.items():
+        if impl != reference:
+            record.extra[ratio] = record.median_ms / records[reference].median_ms
+    return list(records.values())

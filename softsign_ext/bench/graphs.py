@@ -20,9 +20,8 @@ import torch
 from torch import nn
 
 from ..modules import Softsign
-from .common import device_name, dtype_name, format_shape, relative_error
+from .common import check_agreement, dtype_name, format_shape, timed_against
 from .records import Record
-from .timing import time_calls
 
 GRAPH_MODES = ("eager", "compile", "max-autotune")
 ACTIVATIONS = {"nn.Softsign": nn.Softsign, "softsign_ext": Softsign}
@@ -141,11 +140,7 @@ def _checked_calls(label: str, calls: dict, dtype: torch.dtype, own_caches) -> N
             continue
         with own_caches():
             ours = call()
-        for got, expected in zip(ours, theirs):
-            error = relative_error(got, expected)
-            if not error <= AGREEMENT[dtype]:
-                raise AssertionError(f"{label}: {impl} differs from nn.Softsign by {error:.2e} "
-                                     f"(relative norm; allowed {AGREEMENT[dtype]:.0e})")
+        check_agreement(label, impl, ours, "nn.Softsign", theirs, AGREEMENT[dtype])
 
 
 def _timed_records(calls: dict, device: torch.device, timings: list[str], name: str, mode: str, direction: str,
@@ -154,15 +149,9 @@ def _timed_records(calls: dict, device: torch.device, timings: list[str], name: 
     time over nn.Softsign's."""
     records = []
     for timing in timings:
-        samples = time_calls(calls, device, timing)
-        timed = {impl: Record.from_samples(
-            times, kind="graph", impl=impl, direction=direction, dtype=dtype_name(dtype), shape=shape,
-            device=device_name(device), timing=timing, extra={"graph": name, "mode": mode, "draw": draw})
-            for impl, times in samples.items()}
-        for impl, record in timed.items():
-            if impl != "nn.Softsign":
-                record.extra["vs_nn_softsign"] = record.median_ms / timed["nn.Softsign"].median_ms
-        records += timed.values()
+        records += timed_against("nn.Softsign", "vs_nn_softsign", calls, device, timing,
+                                 {"graph": name, "mode": mode, "draw": draw}, kind="graph", direction=direction,
+                                 dtype=dtype_name(dtype), shape=shape)
     return records
 
 

@@ -14,10 +14,9 @@ from torch.func import functional_call, grad, jvp, vmap
 
 from ..functional import softsign
 from ..modules import Softsign
-from .common import device_name, dtype_name, relative_error
+from .common import check_agreement, dtype_name, timed_against
 from .impls import fresh_compile
 from .records import Record
-from .timing import time_calls
 
 TRANSFORMS = ("jvp", "vmap", "per_sample_grad", "hvp")
 TRANSFORM_MODES = ("eager", "compile")
@@ -99,12 +98,7 @@ def _leaves(result) -> list[torch.Tensor]:
 def _check(label: str, calls: dict[str, Callable[[], object]], dtype: torch.dtype) -> None:
     """softsign_ext's results (every leaf) against F.softsign's under the same transform."""
     theirs = [leaf.clone() for leaf in _leaves(calls["F.softsign"]())]
-    ours = _leaves(calls["softsign_ext"]())
-    for got, expected in zip(ours, theirs, strict=True):
-        error = relative_error(got, expected)
-        if not error <= AGREEMENT[dtype]:
-            raise AssertionError(f"{label}: softsign_ext differs from F.softsign by {error:.2e} (relative norm; "
-                                 f"allowed {AGREEMENT[dtype]:.0e})")
+    check_agreement(label, "softsign_ext", _leaves(calls["softsign_ext"]()), "F.softsign", theirs, AGREEMENT[dtype])
 
 
 def transform_jobs(names: list[str], dtypes: list[torch.dtype]) -> int:
@@ -130,13 +124,8 @@ def transform_records(names: list[str], dtypes: list[torch.dtype], device: torch
                     calls[impl] = lambda run=run, args=args: run(*args)
                 progress.set_postfix_str(f"{name} {mode} {dtype_name(dtype)}")
                 _check(f"{name} {mode} {dtype_name(dtype)}", calls, dtype)
-                samples = time_calls(calls, device, timing)
-                timed = {impl: Record.from_samples(
-                    times, kind="transform", impl=impl, direction=name, dtype=dtype_name(dtype), shape=shape,
-                    device=device_name(device), timing=timing, extra={"transform": name, "mode": mode, "draw": draw})
-                    for impl, times in samples.items()}
-                for impl in ("softsign_ext", AGAIN):
-                    timed[impl].extra["vs_f_softsign"] = timed[impl].median_ms / timed["F.softsign"].median_ms
-                records += timed.values()
+                records += timed_against("F.softsign", "vs_f_softsign", calls, device, timing,
+                                         {"transform": name, "mode": mode, "draw": draw}, kind="transform",
+                                         direction=name, dtype=dtype_name(dtype), shape=shape)
                 progress.update()
     return records
