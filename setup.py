@@ -1,7 +1,10 @@
-"""Builds softsign_ext._C: the CPU kernels always, the CUDA kernels whenever
-the installed torch has CUDA and a matching nvcc is found (a GPU need not be
-visible). Build with `pip install --no-build-isolation .`: the library must be
-compiled against the torch that will import it.
+"""Builds softsign_ext's two compiled libraries: the operator library
+softsign_ext/lib/libsoftsign_ext.so (schemas, kernels, autograd; no Python, so that
+C++ programs and torch.ops.load_library can load it) and the Python module
+softsign_ext._C, a thin layer linked to it. The CPU kernels are built always, the
+CUDA kernels whenever the installed torch has CUDA and a matching nvcc is found (a
+GPU need not be visible). Build with `pip install --no-build-isolation .`: the
+libraries must be compiled against the torch that will load them.
 
 Environment:
   SOFTSIGN_EXT_CUDA=1 / =0   force the CUDA kernels on (error if impossible) or off.
@@ -53,6 +56,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 from torch.utils.cpp_extension import (
     CUDA_HOME,
+    TORCH_LIB_PATH as TORCH_LIBRARY_FOLDER,
     BuildExtension,
     CppExtension,
     CUDAExtension,
@@ -75,6 +79,10 @@ CPU_KERNEL_SOURCE = "csrc/cpu/softsign_kernel.cpp"
 # kernels: no Python) and the Python binding layer over it, softsign_ext._C's own.
 OPERATOR_FOLDERS = ("operator", "cpu", "cuda")
 BINDING_FOLDER = "python"
+# The operator library's extension name (its file is operator_library_file's) and the
+# Python module's.
+OPERATOR_LIBRARY = "softsign_ext.lib.softsign_ext"
+BINDING_MODULE = "softsign_ext._C"
 BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
@@ -181,11 +189,50 @@ def cpu_capabilities(machine: str, platform_name: str) -> dict[str, list[str]]:
     return levels
 
 
-class BuildWithCpuCapabilities(BuildExtension):
-    """torch's BuildExtension, which first compiles CPU_KERNEL_SOURCE once per instruction
-    set (setuptools gives every source of an extension the same flags)."""
+def operator_library_file(platform_name: str) -> str:
+    """The operator library's file name: a plain shared library (libsoftsign_ext.so), not
+    a Python module's name, as C++ linkers look for it."""
+    return "libsoftsign_ext" + (".dylib" if platform_name == "darwin" else ".so")
+
+
+def origin_rpath(platform_name: str, folder: str) -> str:
+    """The link flag that lets a library find the ones in `folder` beside it."""
+    return f"-Wl,-rpath,{'@loader_path' if platform_name == 'darwin' else '$ORIGIN'}/{folder}"
+
+
+class BuildLibraries(BuildExtension):
+    """torch's BuildExtension for the two libraries: the operator library first (its CPU
+    kernel source compiled once per instruction set, as setuptools gives every source of
+    an extension the same flags; named as a shared library), then the Python module,
+    linked to it."""
+
+    # (setuptools asks for a file name with the extension's full name, and for a path with
+    # its last part: the operator library answers both.)
+    def get_ext_filename(self, fullname: str) -> str:
+        if fullname == OPERATOR_LIBRARY:
+            return os.path.join(*fullname.split(".")[:-1], operator_library_file(sys.platform))
+        return super().get_ext_filename(fullname)
+
+    def get_ext_fullpath(self, ext_name: str) -> str:
+        path = super().get_ext_fullpath(ext_name)
+        if self.get_ext_fullname(ext_name) == OPERATOR_LIBRARY:
+            return os.path.join(os.path.dirname(path), operator_library_file(sys.platform))
+        return path
+
+    def copy_extensions_to_source(self) -> None:
+        # (An in-place build: setuptools creates package folders only, and lib/ is none.)
+        build_py = self.get_finalized_command("build_py")
+        self.mkpath(build_py.get_package_dir(OPERATOR_LIBRARY.rpartition(".")[0]))
+        super().copy_extensions_to_source()
 
     def build_extension(self, ext) -> None:
+        if ext.name == OPERATOR_LIBRARY:
+            self.add_cpu_kernel_objects(ext)
+        else:
+            ext.extra_objects = [*ext.extra_objects, self.get_ext_fullpath(OPERATOR_LIBRARY)]
+        super().build_extension(ext)
+
+    def add_cpu_kernel_objects(self, ext) -> None:
         objects = []
         # The baseline's objects come first on the link line, after the other sources': an
         # inline function compiled in several of them (a torch header's) is linked from a
@@ -199,7 +246,6 @@ class BuildWithCpuCapabilities(BuildExtension):
                 macros=ext.define_macros, include_dirs=ext.include_dirs, extra_postargs=compile_args,
                 depends=ext.depends)
         ext.extra_objects = [*ext.extra_objects, *objects]
-        super().build_extension(ext)
 
 
 class BuildPyWithKernelSources(build_py):
@@ -241,6 +287,7 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
             f"CUDA_PLAN = {cuda_plan!r}\n"
             f"CPU_CAPABILITIES = {tuple(cpu_levels)!r}\n"
             f"SOURCE_HASH = {source_hash()!r}\n"
+            f"OPERATOR_LIBRARY = {'lib/' + operator_library_file(sys.platform)!r}\n"
         )
 
 
@@ -249,12 +296,12 @@ def sources_in(folders, extension: str) -> list[str]:
     return sorted(path for folder in folders for path in glob.glob(f"csrc/{folder}/*.{extension}"))
 
 
-def extension():
+def extensions() -> list:
+    """The operator library, then the Python module over it."""
     note = torch_version_note(torch.__version__)
     if note:
         print(f"softsign_ext: {note}")
     check_shared_libstdcxx()
-    sources = [path for path in sources_in([*OPERATOR_FOLDERS, BINDING_FOLDER], "cpp") if path != CPU_KERNEL_SOURCE]
     # No fast math anywhere: IEEE division and no flush-to-zero keep special
     # values and subnormals equal to F.softsign's.
     # (-Wno-unknown-pragmas: ATen's CPU vector headers use "#pragma unroll".)
@@ -262,39 +309,45 @@ def extension():
     # After the system's headers, so that a real nlohmann/json.hpp wins over the stand-in there.
     compile_args["cxx"] += ["-idirafter", os.path.abspath("csrc/compat")]
     cpu_levels = list(cpu_capabilities(platform.machine(), sys.platform))
-    link_args = []
+    library_link_args = []
     if sys.platform.startswith("linux"):
         # at::parallel_for is inline over "#pragma omp parallel": without
         # -fopenmp the CPU kernels would silently run on one thread. The
         # libgomp.so.1 that torch loads serves this library too.
         compile_args["cxx"].append("-fopenmp")
-        link_args.append("-fopenmp")
-    common = dict(
-        name="softsign_ext._C",
-        include_dirs=[os.path.abspath("csrc")],
-        # Not the stable ABI (py_limited_api): the eager entry points in
-        # csrc/python/module.cpp unwrap tensors with torch's Python C API,
-        # which makes small calls cheaper than through torch.ops. The wheel is tied
-        # to one CPython and one torch version anyway, as torch is.
-    )
+        # --no-undefined: every symbol the operator library uses is in torch's C++
+        # libraries, so it loads in a process without Python (a Python symbol fails the link).
+        library_link_args += ["-fopenmp", "-Wl,--no-undefined", f"-Wl,-soname,{operator_library_file(sys.platform)}"]
+    elif sys.platform == "darwin":
+        library_link_args.append(f"-Wl,-install_name,@rpath/{operator_library_file(sys.platform)}")
+    # A C++ program finds torch's libraries, which this one needs, where they were at build
+    # time or beside softsign_ext in site-packages (an installed wheel).
+    library_link_args += [f"-Wl,-rpath,{TORCH_LIBRARY_FOLDER}",
+                          origin_rpath(sys.platform, os.path.join("..", "..", "torch", "lib"))]
+    include_dirs = [os.path.abspath("csrc")]
     nvcc = nvcc_version(CUDA_HOME)
     with_cuda, why = cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME, nvcc)
     print(f"softsign_ext: {why}")
-    if not with_cuda:
+    operator_sources = [path for path in sources_in(OPERATOR_FOLDERS, "cpp") if path != CPU_KERNEL_SOURCE]
+    if with_cuda:
+        os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
+        print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
+        write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels)
+        library = CUDAExtension(
+            OPERATOR_LIBRARY, operator_sources + sources_in(OPERATOR_FOLDERS, "cu"), include_dirs=include_dirs,
+            extra_compile_args={**compile_args, "nvcc": ["-O3"]}, extra_link_args=library_link_args)
+    else:
         write_build_info(BUILD_INFO, None, None, why, cpu_levels)
-        return CppExtension(
-            sources=sources, extra_compile_args=compile_args, extra_link_args=link_args, **common
-        )
-    os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
-    print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
-    write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels)
-    compile_args["nvcc"] = ["-O3"]
-    return CUDAExtension(
-        sources=sources + sources_in(OPERATOR_FOLDERS, "cu"),
-        extra_compile_args=compile_args,
-        extra_link_args=link_args,
-        **common,
-    )
+        library = CppExtension(OPERATOR_LIBRARY, operator_sources, include_dirs=include_dirs,
+                               extra_compile_args=compile_args, extra_link_args=library_link_args)
+    library.libraries.remove("torch_python")
+    # Not the stable ABI (py_limited_api): the eager entry points in
+    # csrc/python/module.cpp unwrap tensors with torch's Python C API,
+    # which makes small calls cheaper than through torch.ops. The wheel is tied
+    # to one CPython and one torch version anyway, as torch is.
+    binding = CppExtension(BINDING_MODULE, sources_in([BINDING_FOLDER], "cpp"), include_dirs=include_dirs,
+                           extra_compile_args=compile_args, extra_link_args=[origin_rpath(sys.platform, "lib")])
+    return [library, binding]
 
 
 def torch_requirement() -> str:
@@ -309,6 +362,6 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; the tests i
     setup(
         packages=["softsign_ext", "softsign_ext.bench", "softsign_ext.kernelbench"],
         install_requires=[torch_requirement()],
-        ext_modules=[extension()],
-        cmdclass={"build_ext": BuildWithCpuCapabilities, "build_py": BuildPyWithKernelSources},
+        ext_modules=extensions(),
+        cmdclass={"build_ext": BuildLibraries, "build_py": BuildPyWithKernelSources},
     )

@@ -9,13 +9,14 @@ only gathers the public names; each module does its own work on import.
 import sys
 
 from . import inductor
-from ._library import SUPPORTED_DTYPES, build_info, cpu_capability, cuda_built
+from ._library import SUPPORTED_DTYPES, build_info, cpu_capability, cuda_built, library_path
 from ._metadata import __version__
 from .functional import softsign, softsign_, softsign_backward
 from .modules import ModelNew, Softsign, replace_softsign
 
 __all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
-           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built", "cpu_capability", "__version__"]
+           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built", "cpu_capability", "library_path",
+           "__version__"]
 
 # DTensor already in use: register the sharding rules now (otherwise importing
 # softsign_ext.distributed does; DTensor's import is too slow to pay always).

@@ -3,6 +3,7 @@ torch.ops.softsign_ext operators) after checking that it was built against the t
 is importing it, and says what the build holds."""
 
 import importlib
+import os
 from types import ModuleType
 from typing import Optional
 
@@ -71,6 +72,11 @@ build_info = {
     "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
     "cpu_capabilities": _build_info.CPU_CAPABILITIES,
 }
+
+# The operator library, which needs no Python (_C is a thin layer over it): what C++
+# programs link, and what torch.ops.load_library loads in a process that runs TorchScript
+# or AOTInductor files without importing softsign_ext.
+library_path = os.path.join(os.path.dirname(_C.__file__), _build_info.OPERATOR_LIBRARY)
 
 # The dtypes the kernels are compiled for, from the one list in csrc/operator/softsign.h.
 SUPPORTED_DTYPES = tuple(getattr(torch, name) for name in _C.supported_dtypes())

@@ -6,6 +6,7 @@ import torch
 from torch.compiler import is_compiling
 
 from ._library import _C
+from .onnx import in_onnx_export, softsign_node
 
 _softsign = torch.ops.softsign_ext.softsign.default
 _softsign_out = torch.ops.softsign_ext.softsign.out
@@ -37,8 +38,11 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     if out is not None:
         return _softsign_out(x, out=out)
     # Eager calls take the C++ entry point, which skips torch.ops' argument
-    # parsing; torch.compile and torch.export trace the operator itself.
-    return _softsign(x) if is_compiling() else _C.softsign(x)
+    # parsing; torch.compile and torch.export trace the operator itself, and
+    # ONNX export (torch.export-based) the ONNX operator (softsign_ext.onnx).
+    if not is_compiling():
+        return _C.softsign(x)
+    return softsign_node(x) if in_onnx_export() else _softsign(x)
 
 
 def softsign_(x: torch.Tensor) -> torch.Tensor:
@@ -49,7 +53,9 @@ def softsign_(x: torch.Tensor) -> torch.Tensor:
     On a tensor that requires grad it records the gradient (keeping a copy of
     the original values, as PyTorch's own in-place ops do).
     """
-    return _softsign_(x) if is_compiling() else _C.softsign_(x)
+    if not is_compiling():
+        return _C.softsign_(x)
+    return x.copy_(softsign_node(x)) if in_onnx_export() else _softsign_(x)
 
 
 def softsign_backward(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -58,3 +64,12 @@ def softsign_backward(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tenso
     ``grad_output`` and ``x`` must have the same shape, dtype and device.
     """
     return _softsign_backward(grad_output, x)
+
+
+# TorchScript compiles a call of these functions to the operator itself (their bodies use
+# what it cannot compile: a keyword-only default, the C++ entry point), so scripted code
+# runs wherever the operator library is loaded, without Python. (torch.jit has no public
+# way to give a Python function a builtin's meaning; its own functions use this table.)
+for _function, _operator in ((softsign, "softsign_ext::softsign"), (softsign_, "softsign_ext::softsign_"),
+                             (softsign_backward, "softsign_ext::softsign_backward")):
+    torch.jit._builtins._register_builtin(_function, _operator)

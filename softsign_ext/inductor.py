@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.abc
-import importlib.util
-import inspect
 import os
 import sys
+from types import CodeType
 from typing import Iterator
 
 import torch
 import torch.nn.functional as F
 
 from . import _build_info, _library  # noqa: F401  (_library: loads the operators decomposed here)
+from ._import_hook import when_imported
 from ._metadata import __version__
 
 ENV_VARIABLE = "SOFTSIGN_EXT_INDUCTOR_FUSION"
@@ -126,13 +125,22 @@ def _apply() -> None:
     tag = config.cache_key_tag
     if _cache_token and tag.endswith(_cache_token):
         tag = tag[: -len(_cache_token)]
-    code = hashlib.sha256("".join(inspect.getsource(fn) for fn in DECOMPOSITIONS.values()).encode()).hexdigest()
+    code = hashlib.sha256("".join(_code_fingerprint(fn.__code__) for fn in DECOMPOSITIONS.values()).encode()).hexdigest()
     library = getattr(_build_info, "SOURCE_HASH", "unknown")  # (a build older than the hash)
     _cache_token = f"softsign_ext-{__version__}-{library}-{code[:16]}-{'fused' if _fusion else 'kernel'}"
     config.cache_key_tag = tag + _cache_token
     table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
     if table_module is not None:
         _update_table(table_module)
+
+
+def _code_fingerprint(code: CodeType) -> str:
+    """What a function computes: its bytecode, names and constants (nested functions' too),
+    the same in every process. (Reading its source with inspect would cost import
+    softsign_ext about a millisecond.)"""
+    constants = [_code_fingerprint(c) if isinstance(c, CodeType)
+                 else repr(sorted(c) if isinstance(c, frozenset) else c) for c in code.co_consts]
+    return repr((code.co_code.hex(), code.co_names, code.co_varnames, constants))
 
 
 def _update_table(table_module) -> None:
@@ -149,39 +157,7 @@ def _update_table(table_module) -> None:
     table_module.fast_random_decomps.cache_clear()
 
 
-class _UpdateTableOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Fills Inductor's decomposition table as soon as Inductor loads it, so that importing
-    softsign_ext does not import Inductor (which takes a second or more)."""
-
-    def __init__(self) -> None:
-        self._loader = None
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != _INDUCTOR_DECOMPOSITIONS:
-            return None
-        sys.meta_path.remove(self)  # one shot; the regular finders locate the module
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        self._loader, spec.loader = spec.loader, self
-        return spec
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        _update_table(module)
-
-    def __getattr__(self, name):  # get_source, get_code, ... of the module's own loader
-        return getattr(self._loader, name)
-
-
-def _install() -> None:
-    if _INDUCTOR_DECOMPOSITIONS not in sys.modules:
-        sys.meta_path.insert(0, _UpdateTableOnImport())
-    _apply()
-
-
-# Importing this module (import softsign_ext does) applies the setting.
-_install()
+# Importing this module (import softsign_ext does) applies the setting; Inductor's table is
+# filled as soon as Inductor loads it.
+_apply()
+when_imported(_INDUCTOR_DECOMPOSITIONS, _update_table)

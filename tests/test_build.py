@@ -167,7 +167,7 @@ def _cuobjdump():
 @pytest.mark.skipif(_cuobjdump() is None, reason="no cuobjdump (CUDA toolkit or Triton)")
 def test_library_holds_code_for_the_recorded_architectures():
     cuobjdump = _cuobjdump()
-    library = softsign_ext._C.__file__
+    library = softsign_ext.library_path
     elf = subprocess.run([cuobjdump, "--list-elf", library], capture_output=True, text=True, check=True).stdout
     ptx = subprocess.run([cuobjdump, "--list-ptx", library], capture_output=True, text=True, check=True).stdout
     machine, with_ptx = _architectures(softsign_ext.build_info["cuda_arch_list"])
