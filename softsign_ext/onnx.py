@@ -38,7 +38,10 @@ def _float_input(x: torch.Tensor) -> torch.Tensor:
 def softsign_node(x: torch.Tensor) -> torch.Tensor:
     """softsign(x) as the ONNX Softsign node, for the torch.export-based exporter."""
     x = _float_input(x)
-    return _torch_onnx.ops.symbolic(ONNX_OPERATOR, (x,), dtype=x.dtype, shape=x.shape)
+    y = _torch_onnx.ops.symbolic(ONNX_OPERATOR, (x,), dtype=x.dtype, shape=x.shape)
+    # torch.onnx.ops.symbolic's result is on the CPU whatever its inputs' device; moved back
+    # to x's (no node for a CPU model; ONNX has no devices, so the move leaves none either).
+    return y.to(x.device)
 
 
 def translation_table() -> dict:

@@ -2,8 +2,10 @@
 is a GPU): every record kind, the JSON fields benchmarks/README.md documents, and the
 checks that refuse a wrong implementation."""
 
+import importlib.util
 import json
 import pathlib
+import types
 
 import pytest
 import torch
@@ -11,7 +13,7 @@ import torch
 from _helpers import needs_cuda
 from torch._dynamo.utils import counters
 
-from softsign_ext.bench import bandwidth, cli, common, graphs, impls, report, small_calls, transforms
+from softsign_ext.bench import bandwidth, cli, common, graphs, impls, onnx_runtime, report, small_calls, transforms
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
@@ -375,6 +377,32 @@ def test_layouts(layout, tmp_path):
                    "--impls", "copy,softsign_ext", "--no-small-calls")
     assert {r["layout"] for r in records} == {layout} and len(records) == 4
     assert all(r["shape"] == [4, 96] for r in records)
+
+
+@pytest.mark.skipif(any(importlib.util.find_spec(name) is None for name in ("onnx", "onnxscript", "onnxruntime")),
+                    reason="needs onnx, onnxscript and onnxruntime (in the test extra)")
+def test_onnx_records(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(onnx_runtime, "SHAPES", {"mlp": (4, 16), "activation": (8, 32)})
+    monkeypatch.setattr(common, "time_calls", _fixed_times({"nn.Softsign": 2.0, "softsign_ext": 1.0,
+                                                               onnx_runtime.AGAIN: 2.5}))
+    records = _run(tmp_path, "--onnx", "--dtypes", "float32")
+    # 2 models x 2 exporters x (nn.Softsign, softsign_ext, nn.Softsign again: the A/A)
+    assert {(r["extra"]["model"], r["extra"]["exporter"], r["impl"]) for r in records} == {
+        (m, e, i) for m in onnx_runtime.SHAPES for e in onnx_runtime.EXPORTERS
+        for i in ("nn.Softsign", "softsign_ext", onnx_runtime.AGAIN)} and len(records) == 12
+    assert {r["impl"]: r["extra"].get("vs_nn_softsign") for r in records} == {
+        "nn.Softsign": None, "softsign_ext": 0.5, onnx_runtime.AGAIN: 1.25}
+    table = capsys.readouterr().out
+    assert "onnxruntime (CPU), activation float32 8x32" in table and "torchscript" in table
+
+
+@pytest.mark.skipif(any(importlib.util.find_spec(name) is None for name in ("onnx", "onnxscript", "onnxruntime")),
+                    reason="needs onnx, onnxscript and onnxruntime (in the test extra)")
+def test_a_wrong_onnx_export_fails_the_check(monkeypatch):
+    monkeypatch.setattr(onnx_runtime, "SHAPES", {"activation": (8, 32)})
+    monkeypatch.setattr(onnx_runtime, "Softsign", torch.nn.Tanh)
+    with pytest.raises(AssertionError, match="softsign_ext differs from nn.Softsign"):
+        onnx_runtime.onnx_records([torch.float32], types.SimpleNamespace(update=lambda: None))
 
 
 def test_transform_records(tmp_path, capsys, monkeypatch):

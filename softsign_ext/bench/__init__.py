@@ -3,8 +3,8 @@
 One module per concern: ``common`` (names of dtypes, shapes and devices, relative error),
 ``cases`` (dtypes, shapes, layouts, memory), ``impls`` (what is compared and the float64
 check), ``timing`` (the one timing function every section uses), ``records`` (the JSON
-record), the sections ``bandwidth``, ``small_calls``, ``kernelbench_timing``, ``graphs``
-and ``transforms``, ``report`` (tables and plot) and ``cli``.
+record), the sections ``bandwidth``, ``small_calls``, ``kernelbench_timing``, ``graphs``,
+``transforms`` and ``onnx_runtime``, ``report`` (tables and plot) and ``cli``.
 """
 
 from .cli import main

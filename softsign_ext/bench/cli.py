@@ -16,6 +16,7 @@ from .common import device_name, dtype_name, format_shape
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from .onnx_runtime import ONNX_DTYPES, onnx_jobs, onnx_records
 from .records import Record, read_json, write_json
 from .report import format_table, plot
 from .small_calls import SMALL_CALL_SHAPES, candidates, small_call_records
@@ -29,6 +30,7 @@ Benchmarks softsign_ext against what users would pick instead, side by side.
     python -m softsign_ext.bench --kernelbench     # KernelBench's own protocol
     python -m softsign_ext.bench --graphs          # softsign inside compiled models
     python -m softsign_ext.bench --transforms      # under torch.func's jvp, vmap, grad
+    python -m softsign_ext.bench --onnx            # onnxruntime on exported MLPs
 
 Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
 eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
@@ -186,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"only the transforms section: F.softsign against softsign_ext under the same torch.func "
                              f"transform, eager and compiled ({','.join(TRANSFORMS)}; default all); --dtypes default "
                              "float32, --timing default device on CUDA")
+    parser.add_argument("--onnx", action="store_true",
+                        help="only the ONNX section: onnxruntime (CPU) on an MLP exported with nn.Softsign against "
+                             "the same MLP exported with softsign_ext, by each exporter (dtypes: float32,float16; "
+                             "needs onnx, onnxscript and onnxruntime)")
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
     parser.add_argument("--graph-draws", type=parse_count, default=1, metavar="N",
@@ -214,9 +220,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.from_json:
-        if args.kernelbench or args.graphs or args.transforms:
-            parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs and "
-                         "--transforms")
+        if args.kernelbench or args.graphs or args.transforms or args.onnx:
+            parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs, "
+                         "--transforms and --onnx")
         records = [record for path in args.from_json for record in read_json(path)]
         return _report(records, args)
     device = args.device
@@ -241,6 +247,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         records = kernelbench_records(device, fitting_shape(wanted, device), args.trials,
                                       tuple(DTYPES[name] for name in names), progress, dict(args.submission))
         progress.close()
+    elif args.onnx:
+        missing = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
+        if missing:
+            parser.error(f"--onnx needs {', '.join(missing)}: pip install {' '.join(missing)}")
+        dtypes = [DTYPES[d] for d in (args.dtypes or [dtype_name(d) for d in ONNX_DTYPES])]
+        if not set(dtypes) <= set(ONNX_DTYPES):
+            parser.error(f"--onnx times {','.join(dtype_name(d) for d in ONNX_DTYPES)}")
+        progress = progress_bar(onnx_jobs(dtypes), not args.no_progress)
+        records = onnx_records(dtypes, progress)
+        progress.close()
+        print("softsign_ext's exported model agreed with nn.Softsign's in onnxruntime before it was timed")
     elif args.transforms:
         dtypes = [DTYPES[d] for d in (args.dtypes or ["float32"])]
         progress = progress_bar(transform_jobs(args.transforms, dtypes) * args.graph_draws, not args.no_progress)

@@ -9,6 +9,7 @@ from .cases import DTYPES
 from .common import format_shape
 from .graphs import GRAPH_DIRECTIONS, GRAPH_MODES, RECOMPILED
 from .impls import ALL_IMPLS
+from .onnx_runtime import AGAIN as ONNX_AGAIN
 from .records import Record
 from .transforms import AGAIN as TRANSFORM_AGAIN
 from .timing import TIMINGS
@@ -130,8 +131,25 @@ def _transform_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
+def _onnx_table(title: str, rows: list[Record]) -> list[str]:
+    """A row per exporter: onnxruntime's time for the model exported with nn.Softsign and with
+    softsign_ext."""
+    by_key = _grouped(rows, lambda r: (r.extra["exporter"], r.impl))
+    drawn = any(len(draws) > 1 for draws in by_key.values())
+    lines = [f"\nonnxruntime (CPU), {rows[0].extra['model']} {title}: median ms of {TIMINGS[rows[0].timing]}"]
+    lines.append(f"  {'exporter':<13}" + _ratio_header("nn.Softsign", drawn))
+    for exporter in dict.fromkeys(r.extra["exporter"] for r in rows):
+        lines.append(f"  {exporter:<13}" + _ratio_cells(by_key[(exporter, "nn.Softsign")],
+                                                       by_key[(exporter, "softsign_ext")],
+                                                       by_key.get((exporter, ONNX_AGAIN), []), "vs_nn_softsign", drawn))
+    return lines
+
+
 TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table,
-          "graph": _graph_table, "transform": _transform_table}
+          "graph": _graph_table, "transform": _transform_table, "onnx": _onnx_table}
+ONNX_RATIO_NOTE = ("ratio: onnxruntime's time for the model exported with softsign_ext (one Softsign node per "
+                   "activation) over its time for the model exported with nn.Softsign (Abs, Add, Div), same run "
+                   "(below 1: faster).\nA/A: nn.Softsign's model in a second session over the first.")
 TRANSFORM_RATIO_NOTE = ("ratio: softsign_ext's time over F.softsign's under the same transform, mode, dtype and run "
                         "(below 1: faster).\nA/A: F.softsign's same call timed again, over the first: how far two "
                         "timings of the same code differ in this run.")
@@ -158,6 +176,8 @@ def format_table(records: list[Record]) -> str:
             lines.append(GRAPH_DRAWS_NOTE)
     if any(r.kind == "transform" for r in records):
         lines.append("\n" + TRANSFORM_RATIO_NOTE)
+    if any(r.kind == "onnx" for r in records):
+        lines.append("\n" + ONNX_RATIO_NOTE)
     if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
         lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)
