@@ -185,7 +185,11 @@ def test_no_memory_growth_over_many_calls(device):
         forward_and_backward()
     growth = _memory_in_use(device) - before
     if device == "cuda":
-        assert growth == 0, f"{growth} bytes still allocated after {CALLS} calls"
+        # A leak of one tensor per call would be 100000 of them. The last call's gradient may
+        # still be held when its bytes are counted: backward runs on the autograd engine's CUDA
+        # thread, which drops its finished task (the captured gradient with it) after
+        # autograd.grad has returned. Seen once, under 8 test processes: one tensor (4096 bytes).
+        assert growth <= 2 * x.nbytes, f"{growth} bytes still allocated after {CALLS} calls"
     else:
         # One leaked 4 KiB tensor per call would be ~400 MiB; allow the host
         # allocator a few MiB of noise.
