@@ -64,11 +64,13 @@ _C = load()
 from . import _build_info  # noqa: E402  (written by setup.py; load() checked it exists)
 
 # What this install was built with: the torch it was compiled against, the CUDA toolkit
-# (None for a CPU-only build), the GPU architectures it holds code for and the CPU
-# instruction sets its CPU kernels were compiled for.
+# (None for a CPU-only build) and why the CUDA kernels were or were not built, the GPU
+# architectures it holds code for and the CPU instruction sets its CPU kernels were
+# compiled for.
 build_info = {
     "torch": _build_info.TORCH_VERSION,
     "cuda": _build_info.CUDA_VERSION,
+    "cuda_reason": _build_info.CUDA_PLAN,
     "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
     "cpu_capabilities": _build_info.CPU_CAPABILITIES,
 }

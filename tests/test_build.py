@@ -54,6 +54,8 @@ def test_build_info_describes_this_build(setup_py):
     has_cuda_kernels = _compiled_cuda_kernel("softsign")
     assert softsign_ext.cuda_built() == has_cuda_kernels
     assert (softsign_ext.build_info["cuda_arch_list"] is not None) == has_cuda_kernels
+    # The reason says which way the build went (setup.py's cuda_plan words both ways).
+    assert ("building the CPU kernels only" not in softsign_ext.build_info["cuda_reason"]) == has_cuda_kernels
 
 
 @pytest.mark.parametrize("machine, platform_name, levels", [
