@@ -114,6 +114,13 @@ def fusion(enabled: bool) -> Iterator[None]:
 def _apply() -> None:
     """Brings the cache key and, once Inductor is loaded, its decomposition table in line
     with the setting."""
+    _update_cache_key()
+    table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
+    if table_module is not None:
+        _update_table(table_module)
+
+
+def _update_cache_key() -> None:
     global _cache_token
     # Every cached artifact records which form softsign compiled to, with which release
     # of softsign_ext, which compiled library (its sources' hash: AOTAutograd traces the C++
@@ -129,9 +136,6 @@ def _apply() -> None:
     library = getattr(_build_info, "SOURCE_HASH", "unknown")  # (a build older than the hash)
     _cache_token = f"softsign_ext-{__version__}-{library}-{code[:16]}-{'fused' if _fusion else 'kernel'}"
     config.cache_key_tag = tag + _cache_token
-    table_module = sys.modules.get(_INDUCTOR_DECOMPOSITIONS)
-    if table_module is not None:
-        _update_table(table_module)
 
 
 def _code_fingerprint(code: CodeType) -> str:
@@ -157,7 +161,7 @@ def _update_table(table_module) -> None:
     table_module.fast_random_decomps.cache_clear()
 
 
-# Importing this module (import softsign_ext does) applies the setting; Inductor's table is
-# filled as soon as Inductor loads it.
-_apply()
+# Importing this module (import softsign_ext does) applies the setting: the cache key now,
+# Inductor's table now or as soon as Inductor loads it.
+_update_cache_key()
 when_imported(_INDUCTOR_DECOMPOSITIONS, _update_table)

@@ -14,15 +14,25 @@ Importing torch.onnx takes longer than importing softsign_ext, so this is set up
 torch.onnx is imported (as ``torch.onnx.export`` needs), not before.
 """
 
+import importlib.util
+
 import torch
 
 from ._import_hook import when_imported
+
+# What exporting and running ONNX models takes beyond torch (the test extra installs them).
+ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
 
 # The ONNX operator and the first opset that has it.
 ONNX_OPERATOR = "Softsign"
 ONNX_OPSET = 1
 
 _torch_onnx = None  # torch.onnx once imported
+
+
+def missing_onnx_packages() -> list[str]:
+    """Those of ONNX_PACKAGES that are not installed."""
+    return [name for name in ONNX_PACKAGES if importlib.util.find_spec(name) is None]
 
 
 def in_onnx_export() -> bool:

@@ -107,3 +107,16 @@ def softsign_checked(x: torch.Tensor) -> torch.Tensor:
     """softsign_ext.softsign(x) with the allocator poisoned first."""
     poison_allocator(x.numel() * x.element_size(), x.device)
     return softsign_ext.softsign(x)
+
+
+def exported(model, x: torch.Tensor, strict: bool = False):
+    """torch.export of model(x) with a dynamic batch (first) dimension."""
+    batch = torch.export.Dim("batch", min=2, max=1024)
+    return torch.export.export(model, (x,), dynamic_shapes=({0: batch},), strict=strict)
+
+
+def aoti_package(model, x: torch.Tensor, fusion: bool, path) -> str:
+    """An AOTInductor package of model(x) (dynamic batch) at `path`, with softsign fused or
+    calling softsign_ext's kernel; returns its path."""
+    with torch.no_grad(), softsign_ext.inductor.fusion(fusion):
+        return torch._inductor.aoti_compile_and_package(exported(model, x), package_path=str(path))

@@ -2,7 +2,6 @@
 is a GPU): every record kind, the JSON fields benchmarks/README.md documents, and the
 checks that refuse a wrong implementation."""
 
-import importlib.util
 import json
 import pathlib
 import types
@@ -17,6 +16,7 @@ from softsign_ext.bench import bandwidth, cli, common, graphs, impls, onnx_runti
 from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
+from softsign_ext.onnx import missing_onnx_packages
 
 # The fields benchmarks/README.md documents for every record.
 FIELDS = {"kind", "impl", "direction", "dtype", "shape", "median_ms", "mean_ms", "gbps", "pct_of_copy",
@@ -379,8 +379,11 @@ def test_layouts(layout, tmp_path):
     assert all(r["shape"] == [4, 96] for r in records)
 
 
-@pytest.mark.skipif(any(importlib.util.find_spec(name) is None for name in ("onnx", "onnxscript", "onnxruntime")),
-                    reason="needs onnx, onnxscript and onnxruntime (in the test extra)")
+needs_onnx = pytest.mark.skipif(bool(missing_onnx_packages()),
+                                reason=f"needs {', '.join(missing_onnx_packages())} (in the test extra)")
+
+
+@needs_onnx
 def test_onnx_records(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(onnx_runtime, "SHAPES", {"mlp": (4, 16), "activation": (8, 32)})
     monkeypatch.setattr(common, "time_calls", _fixed_times({"nn.Softsign": 2.0, "softsign_ext": 1.0,
@@ -396,8 +399,7 @@ def test_onnx_records(tmp_path, capsys, monkeypatch):
     assert "onnxruntime (CPU), activation float32 8x32" in table and "torchscript" in table
 
 
-@pytest.mark.skipif(any(importlib.util.find_spec(name) is None for name in ("onnx", "onnxscript", "onnxruntime")),
-                    reason="needs onnx, onnxscript and onnxruntime (in the test extra)")
+@needs_onnx
 def test_a_wrong_onnx_export_fails_the_check(monkeypatch):
     monkeypatch.setattr(onnx_runtime, "SHAPES", {"activation": (8, 32)})
     monkeypatch.setattr(onnx_runtime, "Softsign", torch.nn.Tanh)

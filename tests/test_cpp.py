@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import torch
-from _helpers import DEVICES, assert_same_values, random_input
+from _helpers import DEVICES, aoti_package, assert_same_values, random_input
 from torch import nn
 
 import softsign_ext
@@ -44,13 +44,6 @@ def _models(device):
     return ours, reference
 
 
-def _aoti_package(model, x, fusion, path):
-    with torch.no_grad(), softsign_ext.inductor.fusion(fusion):
-        batch = torch.export.Dim("batch", min=2, max=1024)
-        program = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
-        return torch._inductor.aoti_compile_and_package(program, package_path=str(path))
-
-
 @pytest.mark.parametrize("device", DEVICES)
 def test_cpp_program_runs_op_backward_torchscript_and_aoti(example_program, device, tmp_path):
     ours, reference = _models(device)
@@ -60,7 +53,7 @@ def test_cpp_program_runs_op_backward_torchscript_and_aoti(example_program, devi
     torch.jit.script(ours).save(str(models[0]))
     torch.jit.trace(ours, model_input).save(str(models[1]))
     # A batch size other than the one compiled for: the packages keep the batch dynamic.
-    models += [_aoti_package(ours, model_input[:4], fusion, tmp_path / f"aoti_{name}.pt2")
+    models += [aoti_package(ours, model_input[:4], fusion, tmp_path / f"aoti_{name}.pt2")
                for fusion, name in ((True, "fused"), (False, "kernel"))]
     torch.save([x.cpu(), model_input.cpu()], tmp_path / "inputs.pt")
 

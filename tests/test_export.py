@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 import torch
-from _helpers import DEVICES, random_input
+from _helpers import DEVICES, aoti_package, exported, random_input
 from torch import nn
 
 import softsign_ext
@@ -19,17 +19,12 @@ def _model(device):
     return nn.Sequential(nn.Linear(32, 64), softsign_ext.ModelNew(), nn.Linear(64, 8)).to(device).eval()
 
 
-def _exported(model, x, strict=False):
-    batch = torch.export.Dim("batch", min=2, max=1024)
-    return torch.export.export(model, (x,), dynamic_shapes=({0: batch},), strict=strict)
-
-
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("strict", [False, True], ids=["non_strict", "strict"])
 def test_export_keeps_one_softsign_node(strict, device):
     model = _model(device)
     x = random_input((16, 32), torch.float32, device, with_specials=False)
-    program = _exported(model, x, strict)
+    program = exported(model, x, strict)
     targets = [node.target for node in program.graph.nodes if node.op == "call_function"]
     assert targets.count(SOFTSIGN) == 1, targets
     for batch in (16, 5, 300):
@@ -44,9 +39,7 @@ def test_aoti_package_loads_and_matches(fusion, device, tmp_path):
     softsign_ext's kernel through PyTorch's proxy executor."""
     model = _model(device)
     x = random_input((16, 32), torch.float32, device, with_specials=False)
-    with torch.no_grad(), softsign_ext.inductor.fusion(fusion):
-        program = _exported(model, x)
-        path = torch._inductor.aoti_compile_and_package(program, package_path=str(tmp_path / "softsign.pt2"))
+    path = aoti_package(model, x, fusion, tmp_path / "softsign.pt2")
     with zipfile.ZipFile(path) as package:
         wrapper = "".join(package.read(name).decode() for name in package.namelist() if name.endswith("wrapper.cpp"))
     assert ("aoti_torch_proxy_executor_call_function" in wrapper) != fusion

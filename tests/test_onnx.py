@@ -4,7 +4,6 @@ user but importing softsign_ext; onnxruntime's outputs match nn.Softsign's expor
 dtype's tolerance, for a batch size other than the exported one (dynamic batch dimension).
 Exported from CPU here, from CUDA too on a GPU machine; onnxruntime runs on the CPU."""
 
-import importlib.util
 import warnings
 
 import pytest
@@ -15,7 +14,7 @@ from torch import nn
 import softsign_ext
 from softsign_ext.reference import softsign_reference
 
-MISSING = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
+MISSING = softsign_ext.onnx.missing_onnx_packages()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)} (in the test extra)")
 
 EXPORTERS = [pytest.param(False, id="torchscript"), pytest.param(True, id="dynamo")]

@@ -16,6 +16,7 @@ from .common import device_name, dtype_name, format_shape
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from ..onnx import missing_onnx_packages
 from .onnx_runtime import ONNX_DTYPES, onnx_jobs, onnx_records
 from .records import Record, read_json, write_json
 from .report import format_table, plot
@@ -248,7 +249,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                       tuple(DTYPES[name] for name in names), progress, dict(args.submission))
         progress.close()
     elif args.onnx:
-        missing = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
+        missing = missing_onnx_packages()
         if missing:
             parser.error(f"--onnx needs {', '.join(missing)}: pip install {' '.join(missing)}")
         dtypes = [DTYPES[d] for d in (args.dtypes or [dtype_name(d) for d in ONNX_DTYPES])]

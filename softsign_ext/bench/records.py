@@ -15,7 +15,7 @@ import torch
 #   kernelbench  KernelBench's protocol: L2 flushed before each of `trials` calls
 #   graph        a model or graph around softsign, eager or compiled
 #   transform    softsign under a torch.func transform (jvp, vmap, ...), eager or compiled
-#   onnx         an MLP exported to ONNX with nn.Softsign or softsign_ext, run by onnxruntime
+#   onnx         a model exported to ONNX with nn.Softsign or softsign_ext, run by onnxruntime
 KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform", "onnx")
 
 
