@@ -1,12 +1,17 @@
 // The softsign math, written once for every kernel: the CPU kernels call it
 // with scalars and with ATen's at::vec::Vectorized, the CUDA kernels with
-// scalars on the device. Half types are widened to float before they get here.
+// scalars on the device. Half types are widened to float before they get here;
+// complex values come as c10::complex scalars or as their parts
+// (ComplexParts of scalars or of vectors).
 #pragma once
 
 #include <c10/macros/Macros.h>
+#include <c10/util/complex.h>
 
 #include <cfloat>
 #include <cmath>
+
+#include "elementwise/complex_parts.h"
 
 namespace softsign_ext {
 
@@ -69,6 +74,81 @@ template <typename T>
 C10_HOST_DEVICE inline T softsign_grad(T grad, T x) {
   const T reciprocal = T(1) / (T(1) + magnitude(x));
   return grad * reciprocal * reciprocal;
+}
+
+// |a + bi| without overflow or needless underflow, as std::abs of a complex
+// number computes it (torch.abs too: hypot, Sleef's in its SIMD kernels).
+C10_HOST_DEVICE inline float magnitude(float a, float b) { return ::hypotf(a, b); }
+
+C10_HOST_DEVICE inline double magnitude(double a, double b) { return ::hypot(a, b); }
+
+template <typename Vec>
+inline Vec magnitude(const Vec& a, const Vec& b) {
+  return a.hypot(b);
+}
+
+// |z| / 2 for complex z = a + bi, as |z / 2|: finite for every finite z
+// (|z| itself overflows beyond the largest finite value, and F.softsign then
+// gives 0), and exactly half of |z| elsewhere (halving is exact, and a
+// subnormal part that it rounds cannot change 1 + |z|).
+template <typename R>
+C10_HOST_DEVICE inline R half_magnitude(const ComplexParts<R>& z) {
+  const R half(0.5);
+  return magnitude(z.real * half, z.imag * half);
+}
+
+// Complex z: z / (1 + |z|) as F.softsign computes it, dividing z by the
+// complex number c + 0i, c = 1 + |z|, with c10::complex's division. With a
+// zero imaginary divisor that division computes (a + b * 0) / c and
+// (b - a * 0) / c as products with 1 / c, and its terms b * 0 and a * 0 are
+// kept here for its special values: an infinite part makes both parts nan
+// (inf * 0), and a zero part can lose its sign (-0 + 0 = +0). 1 / c is taken
+// as 0.5 / (0.5 + |z| / 2), which is the same number while |z| is finite: so
+// the result is F.softsign's bit for bit (both take a hypot), except that
+// beyond the largest finite |z| it is z / |z|, as float64 gives, not 0.
+template <typename R>
+C10_HOST_DEVICE inline ComplexParts<R> softsign_forward(
+    const ComplexParts<R>& z) {
+  const R half(0.5);
+  const R reciprocal = half / (half + half_magnitude(z));
+  const R zero(0);
+  return {(z.real + z.imag * zero) * reciprocal,
+          (z.imag - z.real * zero) * reciprocal};
+}
+
+template <typename T>
+C10_HOST_DEVICE inline c10::complex<T> softsign_forward(c10::complex<T> z) {
+  return joined(softsign_forward(parts(z)));
+}
+
+// Complex z: the gradient in PyTorch's convention (the conjugate Wirtinger
+// derivative, what F.softsign's autograd gives): with r = 1 / (1 + |z|) and
+// u = z / |z|,
+//   grad_z = r g - (r z) r Re(g conj(u)),
+// the vector-Jacobian product of softsign seen as a map of the plane (its
+// Jacobian is symmetric, so this is also the forward-mode derivative along g).
+// For real z it is g r^2, the real softsign_grad. r z and u are bounded, so
+// nothing overflows before the result does. u is taken as
+// (z / 2) / (|z| / 2 + FLT_MIN): 0 at z = 0, as torch.sgn gives, and z / |z|
+// to rounding wherever the term matters (for |z| within 2^24 of FLT_MIN the
+// term is below 2^-100 of r g).
+template <typename R>
+C10_HOST_DEVICE inline ComplexParts<R> softsign_grad(
+    const ComplexParts<R>& g, const ComplexParts<R>& z) {
+  const R half(0.5);
+  const R m = half_magnitude(z);
+  const R reciprocal = half / (half + m);
+  const R unit_scale = m + R(FLT_MIN);
+  const R along = reciprocal * (g.real * (z.real * half / unit_scale) +
+                                g.imag * (z.imag * half / unit_scale));
+  return {reciprocal * g.real - reciprocal * z.real * along,
+          reciprocal * g.imag - reciprocal * z.imag * along};
+}
+
+template <typename T>
+C10_HOST_DEVICE inline c10::complex<T> softsign_grad(c10::complex<T> g,
+                                                     c10::complex<T> z) {
+  return joined(softsign_grad(parts(g), parts(z)));
 }
 
 }  // namespace softsign_ext

@@ -18,9 +18,10 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     """Softsign, ``x / (1 + |x|)``, elementwise; a drop-in for ``torch.nn.functional.softsign``.
 
     Runs on CUDA and CPU for the dtypes in ``softsign_ext.SUPPORTED_DTYPES`` (half
-    types compute in float32 and round once), for any strides. Integer tensors are
-    promoted to the default float dtype, as ``F.softsign`` does; bool and
-    complex tensors raise. The result has the input's strides when the input
+    types compute in float32 and round once; complex ones as ``z / (1 + |z|)``), for
+    any strides and for nested tensors. Integer tensors are promoted to the default
+    float dtype, as ``F.softsign`` does; what ``F.softsign`` rejects (bool, complex32,
+    float8, sparse tensors) raises. The result has the input's strides when the input
     is dense. Differentiable to any order, in reverse and forward mode and under
     torch.func's transforms.
 
@@ -59,7 +60,8 @@ def softsign_(x: torch.Tensor) -> torch.Tensor:
 
 
 def softsign_backward(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The gradient of softsign at ``x``: ``grad_output / (1 + |x|)**2``, in one pass.
+    """The gradient of softsign at ``x``: ``grad_output / (1 + |x|)**2``, in one pass (for
+    complex ``x``, the conjugate Wirtinger gradient that autograd gives ``F.softsign``).
 
     ``grad_output`` and ``x`` must have the same shape, dtype and device.
     """

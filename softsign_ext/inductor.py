@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import sys
 from types import CodeType
@@ -48,7 +49,26 @@ _ops = torch.ops.softsign_ext
 def softsign_decomposition(x: torch.Tensor) -> torch.Tensor:
     # F.softsign's own definition, so that a compiled graph computes what compiled
     # F.softsign computes (integers promote to the default float dtype in both).
+    if x.is_complex():
+        return _complex_softsign_decomposition(x)
     return F.softsign(x)
+
+
+def _complex_softsign_decomposition(x: torch.Tensor) -> torch.Tensor:
+    # Inductor runs complex operations (F.softsign's abs and division) as ATen calls, one
+    # pass each; on the real and imaginary parts (views of x) it fuses. The kernels' math
+    # (csrc/softsign_math.h): (a + b * 0) / c and (b - a * 0) / c with 1 / c = 1 / (1 + |z|)
+    # taken as 0.5 / (0.5 + |z / 2|), which does not overflow, whose
+    # terms b * 0 Inductor would fold to 0; written out as what they add (nan where the other
+    # part is infinite, the sign of a zero), the compiled result is F.softsign's bit for bit.
+    a, b = torch.view_as_real(x).unbind(-1)
+    reciprocal = 0.5 / (0.5 + torch.hypot(a * 0.5, b * 0.5))  # 1 / (1 + |z|), finite |z / 2|
+
+    def part(p: torch.Tensor, q: torch.Tensor, q_sign: int) -> torch.Tensor:  # (p + q_sign * q * 0) / c
+        plus_zero = p + torch.copysign(torch.zeros_like(q), q_sign * q)
+        return torch.where(q.isinf(), math.nan, plus_zero * reciprocal)
+
+    return torch.view_as_complex(torch.stack((part(a, b, 1), part(b, a, -1)), -1))
 
 
 def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -63,8 +83,24 @@ def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) 
     # F.softsign: where x is costly to recompute (a LayerNorm's output), Inductor then
     # stores x in its own dtype, as it does for F.softsign, instead of this function's
     # float32 result (twice the bytes in bfloat16).
+    if x.is_complex():
+        return _complex_softsign_backward_decomposition(grad_output, x)
     denominator = 1 + torch.maximum(x, -x)
     return grad_output / (denominator * denominator)
+
+
+def _complex_softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # The kernels' conjugate Wirtinger gradient (csrc/softsign_math.h) on the real and
+    # imaginary parts, fused as the forward is: r g - (r x) r Re(g conj(u)), r = 1 / (1 + |x|),
+    # u = (x / 2) / (|x / 2| + FLT_MIN).
+    xa, xb = torch.view_as_real(x).unbind(-1)
+    ga, gb = torch.view_as_real(grad_output).unbind(-1)
+    half_magnitude = torch.hypot(xa * 0.5, xb * 0.5)
+    reciprocal = 0.5 / (0.5 + half_magnitude)
+    unit_scale = half_magnitude + torch.finfo(torch.float32).tiny
+    along = reciprocal * (ga * (xa * 0.5 / unit_scale) + gb * (xb * 0.5 / unit_scale))
+    return torch.view_as_complex(torch.stack((reciprocal * ga - reciprocal * xa * along,
+                                              reciprocal * gb - reciprocal * xb * along), -1))
 
 
 DECOMPOSITIONS = {

@@ -15,8 +15,9 @@ needs_cuda = pytest.mark.skipif(
     not HAS_CUDA, reason="needs a CUDA GPU" if not torch.cuda.is_available() else "a CPU-only build (no CUDA kernels)")
 
 DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=needs_cuda)]
-FLOAT_DTYPES = list(softsign_ext.SUPPORTED_DTYPES)
+FLOAT_DTYPES = [dtype for dtype in softsign_ext.SUPPORTED_DTYPES if dtype.is_floating_point]
 HALF_DTYPES = [dtype for dtype in FLOAT_DTYPES if dtype.itemsize == 2]
+COMPLEX_DTYPES = [dtype for dtype in softsign_ext.SUPPORTED_DTYPES if dtype.is_complex]
 
 
 def special_values(dtype: torch.dtype) -> torch.Tensor:
@@ -45,6 +46,20 @@ def random_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor
         positions = torch.randperm(n)[: len(specials)]
         values[positions] = specials
     return values.to(dtype).reshape(shape).to(device)
+
+
+def random_complex_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor:
+    """Complex values whose parts are random_input's, independent; where the tensor is big
+    enough, every pair of special values (one the real part, one the imaginary) appears."""
+    real_dtype = dtype.to_real()
+    real = random_input(shape, real_dtype, with_specials=False)
+    imag = random_input(shape, real_dtype, with_specials=False)
+    x = torch.complex(real, imag).flatten()
+    specials = special_values(real_dtype)
+    pairs = torch.complex(specials.repeat_interleave(len(specials)), specials.repeat(len(specials)))
+    if with_specials and x.numel() >= 4 * len(pairs):
+        x[torch.randperm(x.numel())[: len(pairs)]] = pairs
+    return x.reshape(shape).to(device)
 
 
 def away_from_zero(shape, device) -> torch.Tensor:

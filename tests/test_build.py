@@ -138,7 +138,8 @@ def test_build_without_torch_says_to_disable_build_isolation():
 
 
 def test_supported_dtypes_come_from_the_compiled_kernels():
-    assert softsign_ext.SUPPORTED_DTYPES == (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+    assert softsign_ext.SUPPORTED_DTYPES == (torch.float32, torch.float64, torch.float16, torch.bfloat16,
+                                             torch.complex64, torch.complex128)
     for dtype in softsign_ext.SUPPORTED_DTYPES:  # each one has a kernel
         assert torch.equal(softsign_ext.softsign(torch.ones(3, dtype=dtype)), torch.full((3,), 0.5, dtype=dtype))
 

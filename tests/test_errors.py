@@ -10,11 +10,13 @@ import softsign_ext
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize(
     "dtype,name",
-    [(torch.bool, "Bool"), (torch.complex64, "ComplexFloat"), (torch.float8_e4m3fn, "Float8_e4m3fn")],
+    [(torch.bool, "Bool"), (torch.complex32, "ComplexHalf"), (torch.float8_e4m3fn, "Float8_e4m3fn"),
+     (torch.uint16, "UInt16")],
 )
 def test_unsupported_dtype_is_named(dtype, name, device):
     x = torch.ones(4, device=device).to(dtype)
-    with pytest.raises(TypeError, match=f"dtype {name}.*supports float32, float64, float16 and bfloat16"):
+    with pytest.raises(TypeError, match=f"dtype {name}.*supports float32, float64, float16, bfloat16, "
+                                        "complex64 and complex128"):
         softsign_ext.softsign(x)
 
 

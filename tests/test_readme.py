@@ -36,3 +36,28 @@ def test_readme_python_block_runs(code, tmp_path):
 def test_every_python_block_is_found():
     # A fence the pattern missed (another spelling of the language, say) would go untested.
     assert len(_blocks()) == README.read_text().count("```python")
+
+
+def _run(*args: str, cwd: Path) -> str:
+    done = subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"python -m {' '.join(args)}\n--- stderr:\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
+def test_every_bench_option_the_readme_names_exists(tmp_path):
+    text = README.read_text()
+    assert "python -m softsign_ext.bench --help" in text
+    options = set(re.findall(r"--[a-z][a-z-]+", _run("softsign_ext.bench", "--help", cwd=tmp_path)))
+    named = {option for command in re.findall(r"python -m softsign_ext\.bench[^`\n]*", text)
+             for option in re.findall(r"--[a-z][a-z-]+", command)}
+    named |= set(re.findall(r"`(--[a-z][a-z-]+)", text[text.index("## Benchmark"):]))
+    assert named and named <= options, f"README names options that --help lacks: {named - options}"
+
+
+@pytest.mark.parametrize("backend", ["cuda", "triton"])
+def test_readme_generator_command_writes_a_submission(backend, tmp_path):
+    assert "python -m softsign_ext.kernelbench --backend cuda|triton [-o FILE]" in README.read_text()
+    _run("softsign_ext.kernelbench", "--backend", backend, "-o", "submission.py", cwd=tmp_path)
+    source = (tmp_path / "submission.py").read_text()
+    compile(source, "submission.py", "exec")  # valid Python
+    assert "class ModelNew(nn.Module)" in source

@@ -1,6 +1,6 @@
 // Generic machinery for elementwise CPU kernels: out[k] = op(inputs[k]...)
 // over threads, with the op a functor on scalars and at::vec vectors (widened
-// to float for half types). Included by a source compiled once per
+// to float for half types; for complex types, ComplexParts of them). Included by a source compiled once per
 // instruction set (cpu/softsign_kernel.cpp), so it lives in that build's
 // namespace CPU_CAPABILITY, as ATen's cpu/Loops.h does.
 #pragma once
@@ -11,10 +11,12 @@
 #include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
 
+#include <algorithm>
 #include <array>
 #include <tuple>
 #include <utility>
 
+#include "elementwise/complex_parts.h"
 #include "elementwise/layout.h"
 
 namespace softsign_ext {
@@ -51,13 +53,51 @@ void map_plain_contiguous(const Op& op, scalar_t* out, int64_t n,
   }
 }
 
-// out[i] = op(in[i]...) for i < n over contiguous arrays: half types one
-// at::vec vector at a time (the last one partial), float and double through
-// the plain loop.
+// Complex types: op applied to the parts of `count` complex elements at
+// in[...] + i, deinterleaved from two at::vec vectors of the real type each
+// (ComplexParts of vectors), and interleaved again on the way out to out + i.
+// The parts, not at::vec's complex vectors: these keep the real and imaginary
+// lanes side by side and divide one element at a time.
+template <typename scalar_t, typename Op, typename... Inputs>
+inline void map_complex_vectors(const Op& op, scalar_t* out, int64_t count,
+                                const Inputs*... in) {
+  using real_t = typename scalar_t::value_type;
+  using Vec = at::vec::Vectorized<real_t>;
+  constexpr int64_t kSize = Vec::size();  // reals per vector
+  const auto load = [&](const scalar_t* p) {
+    const real_t* reals = reinterpret_cast<const real_t*>(p);
+    const int64_t n = 2 * count;
+    const Vec low = n >= kSize ? Vec::loadu(reals) : Vec::loadu(reals, n);
+    const Vec high = n >= 2 * kSize ? Vec::loadu(reals + kSize)
+                     : n > kSize    ? Vec::loadu(reals + kSize, n - kSize)
+                                    : Vec(0);
+    const auto [real, imag] = at::vec::deinterleave2(low, high);
+    return ComplexParts<Vec>{real, imag};
+  };
+  const ComplexParts<Vec> result = op(load(in)...);
+  const auto [low, high] = at::vec::interleave2(result.real, result.imag);
+  real_t* reals = reinterpret_cast<real_t*>(out);
+  const int64_t n = 2 * count;
+  low.store(reals, std::min(n, kSize));
+  if (n > kSize) {
+    high.store(reals + kSize, n - kSize);
+  }
+}
+
+// out[i] = op(in[i]...) for i < n over contiguous arrays: half and complex
+// types one at::vec vector at a time (the last one partial), float and double
+// through the plain loop.
 template <typename scalar_t, typename Op, typename... Inputs>
 void map_contiguous(const Op& op, scalar_t* out, int64_t n,
                     const Inputs*... in) {
-  if constexpr (!at::is_reduced_floating_point_v<scalar_t>) {
+  if constexpr (c10::is_complex<scalar_t>::value) {
+    // Complex elements per step: one vector of each part.
+    constexpr int64_t kSize =
+        at::vec::Vectorized<typename scalar_t::value_type>::size();
+    for (int64_t i = 0; i < n; i += kSize) {
+      map_complex_vectors(op, out + i, std::min(kSize, n - i), (in + i)...);
+    }
+  } else if constexpr (!at::is_reduced_floating_point_v<scalar_t>) {
     map_plain_contiguous(op, out, n, in...);
   } else {
     using Vec = at::vec::Vectorized<scalar_t>;

@@ -36,6 +36,31 @@ using torch::autograd::variable_list;
 using torch::dynamo::autograd::CompiledNodeArgs;
 using torch::dynamo::autograd::SwapSavedVariables;
 
+// Complex x: the derivative of softsign_backward(g, x) = s g - s^2 x Re(g u*)
+// (csrc/softsign_math.h; s = 1 / (1 + |x|), u = sgn(x), * the conjugate)
+// along (dg, dx), with a . b = Re(a b*), p = u . dx, q = g . dx, w = g . u:
+//   softsign_backward(dg, x) - s^2 (p g + q u + w dx - (3 - 2 s) w p u).
+// softsign_backward is the gradient of g . softsign(x), so this is that
+// function's Hessian times dx: symmetric, so it serves reverse mode as well.
+at::Tensor complex_softsign_backward_derivative(const at::Tensor& dg,
+                                                const at::Tensor& dx,
+                                                const at::Tensor& g,
+                                                const at::Tensor& x) {
+  const auto dot = [](const at::Tensor& a, const at::Tensor& b) {
+    return at::real(a * b.conj());
+  };
+  const at::Tensor s = (x.abs() + 1).reciprocal();
+  const at::Tensor u = x.sgn();
+  const at::Tensor p = dot(u, dx);
+  const at::Tensor w = dot(g, u);
+  at::Tensor result = -s * s *
+                      (p * g + dot(g, dx) * u + w * dx - (3 - 2 * s) * w * p * u);
+  if (dg.defined()) {
+    result = result + handles::softsign_backward().call(dg, x);
+  }
+  return result;
+}
+
 // The derivative of softsign_backward(g, x) = g / (1 + |x|)^2 along (dg, dx):
 // (dg - 2 g dx sign(x) / (1 + |x|)) / (1 + |x|)^2, with dg undefined for 0.
 // ATen ops, so that it is differentiable in both modes itself; half types
@@ -44,6 +69,9 @@ at::Tensor softsign_backward_derivative(const at::Tensor& dg,
                                         const at::Tensor& dx,
                                         const at::Tensor& g,
                                         const at::Tensor& x) {
+  if (x.is_complex()) {
+    return complex_softsign_backward_derivative(dg, dx, g, x);
+  }
   const at::ScalarType compute = at::toOpMathType(x.scalar_type());
   const at::Tensor x_ = x.to(compute);
   const at::Tensor reciprocal = (x_.abs() + 1).reciprocal();
@@ -148,7 +176,8 @@ struct SoftsignNode : public TraceableFunction {
 };
 
 // Reverse mode of softsign(x), and of softsign_(x) with x's values from
-// before the write: grad / (1 + |x|)^2 through softsign_backward. Saves x.
+// before the write: grad / (1 + |x|)^2 through softsign_backward (for complex
+// x, its conjugate Wirtinger form). Saves x.
 struct SoftsignBackward0 : public SoftsignNode<SoftsignBackward0, 1, 1> {
   std::string name() const override { return "SoftsignBackward0"; }
 
@@ -210,7 +239,9 @@ at::Tensor tangent(const at::Tensor& t) { return t._fw_grad(/*level=*/0); }
 at::Tensor primal(const at::Tensor& t) { return t._fw_primal(/*level=*/0); }
 
 // The forward gradient of softsign at x: t / (1 + |x|)^2, one fused pass
-// through softsign_backward (itself differentiable, for higher orders).
+// through softsign_backward (itself differentiable, for higher orders). For
+// complex x too: softsign's Jacobian, as a map of the plane, is symmetric, so
+// its vector-Jacobian product is also its Jacobian-vector product.
 at::Tensor softsign_tangent(const at::Tensor& x) {
   return handles::softsign_backward().call(tangent(x), primal(x));
 }

@@ -19,8 +19,8 @@ namespace {
 // What the dtype errors say softsign_ext supports.
 std::string supported_dtypes_message() {
   return "softsign_ext supports " + supported_dtype_names() +
-         " (integer inputs are promoted to the default float dtype, as in "
-         "F.softsign)";
+         " (int8, int16, int32, int64 and uint8 inputs are promoted to the "
+         "default float dtype, as in F.softsign)";
 }
 
 bool is_supported(at::ScalarType dtype) {
@@ -99,12 +99,14 @@ std::string supported_dtype_names() {
 // own operators do.
 at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
-  if (at::isFloatingType(dtype)) {
+  if (at::isFloatingType(dtype) || at::isComplexType(dtype)) {
     TORCH_CHECK_TYPE(is_supported(dtype), "softsign: got a tensor of dtype ",
                      dtype, "; ", supported_dtypes_message());
     return dtype;
   }
-  TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false),
+  // uint16, uint32 and uint64 have too few kernels for F.softsign's |x|.
+  TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false) &&
+                       !at::isBarebonesUnsignedType(dtype),
                    "softsign: got a tensor of dtype ", dtype, "; ",
                    supported_dtypes_message());
   return c10::get_default_dtype_as_scalartype();
@@ -132,7 +134,8 @@ void check_softsign_backward_inputs(const at::Tensor& grad_output,
   TORCH_CHECK(grad_output.device() == x.device(),
               "softsign_backward: grad_output is on ", grad_output.device(),
               " but x is on ", x.device(), "; both must be on one device");
-  TORCH_CHECK_TYPE(at::isFloatingType(x.scalar_type()),
+  TORCH_CHECK_TYPE(at::isFloatingType(x.scalar_type()) ||
+                       at::isComplexType(x.scalar_type()),
                    "softsign_backward: x has dtype ", x.scalar_type(),
                    ", which has no gradient; ",
                    supported_dtypes_message());

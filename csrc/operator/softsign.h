@@ -15,7 +15,9 @@ namespace softsign_ext {
 // The dtypes the kernels are compiled for, listed once: the kernels' dtype
 // dispatch, the argument checks and their messages, and Python's
 // softsign_ext.SUPPORTED_DTYPES all come from this list.
-#define SOFTSIGN_DTYPES at::kFloat, at::kDouble, at::kHalf, at::kBFloat16
+#define SOFTSIGN_DTYPES                                               \
+  at::kFloat, at::kDouble, at::kHalf, at::kBFloat16, at::kComplexFloat, \
+      at::kComplexDouble
 inline constexpr at::ScalarType kSupportedDtypes[] = {SOFTSIGN_DTYPES};
 
 #define SOFTSIGN_DISPATCH(TYPE, NAME, ...) \
@@ -56,7 +58,8 @@ void register_kernels(torch::Library& m) {
          });
 }
 
-// "float32, float64, float16 and bfloat16": kSupportedDtypes in words.
+// "float32, float64, float16, bfloat16, complex64 and complex128":
+// kSupportedDtypes in words.
 std::string supported_dtype_names();
 
 // Argument checks, shared with the Meta kernels. check_softsign_input

@@ -56,14 +56,32 @@ class _NoProgress:
         pass
 
 
+class _LineProgress(_NoProgress):
+    """Progress as one line per run on stderr, "[3/40] what was measured": for logs, where a
+    bar's redraws would pile up, and where tqdm is not installed."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.label = total, 0, ""
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        print(f"[{self.done}/{self.total}] {self.label}".rstrip(), file=sys.stderr, flush=True)
+
+    def set_postfix_str(self, s: str) -> None:
+        self.label = s
+
+
 def progress_bar(total: int, enabled: bool):
-    """tqdm's bar on stderr when enabled and installed."""
+    """When enabled: tqdm's bar on stderr where stderr is a terminal and tqdm is installed,
+    else a line per run."""
     if not enabled:
         return _NoProgress()
     try:
         from tqdm import tqdm
     except ImportError:
-        return _NoProgress()
+        return _LineProgress(total)
+    if not sys.stderr.isatty():
+        return _LineProgress(total)
     return tqdm(total=total, file=sys.stderr, unit="run", dynamic_ncols=True)
 
 
@@ -213,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", metavar="PATH",
                         help="write a PNG: with graph records softsign_ext's ratios to nn.Softsign, else GB/s against "
                              "size (or per shape), a panel per dtype")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (it needs tqdm)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress (by default a bar on a terminal with tqdm installed, else a line per run)")
     return parser
 
 

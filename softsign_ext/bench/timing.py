@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import sys
 import time
-from typing import Callable, Mapping, Optional
+from typing import Callable, Iterator, Mapping, Optional
 
 import torch
 from torch._C._autograd import DeviceType
@@ -96,6 +99,23 @@ def time_calls(
     return samples
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Sends what C++ writes to stderr (file descriptor 2) to /dev/null meanwhile: torch's
+    profiler logs from C++ as it starts and stops (on a machine without a GPU, a failed GPU
+    query too), lines that are not the benchmark's. Python's own stderr is flushed first;
+    exceptions still propagate."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def peak_extra_bytes(fn: Callable[[], object], device: torch.device) -> int:
     """Memory one call allocates beyond what was allocated before it, at its peak, its
     outputs included: on CUDA from the caching allocator's peak; on a CPU from the
@@ -109,7 +129,8 @@ def peak_extra_bytes(fn: Callable[[], object], device: torch.device) -> int:
         peak = torch.cuda.max_memory_allocated(device) - base
         del out
         return peak
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True, acc_events=True) as profiler:
+    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True,
+                                            acc_events=True) as profiler:
         out = fn()
     del out
     changes = sorted(

@@ -1,0 +1,136 @@
+"""Every input F.softsign takes, ours takes: every torch dtype × every layout × each device.
+Where F.softsign returns, softsign_ext.softsign returns the same dtype, shape and layout, with
+the values of F.softsign in float64 (to the dtype's tolerance); where F.softsign raises, ours
+raises an error that says what softsign_ext supports. This matrix is the README's
+supported-inputs table: the test checks the README against it, and
+
+    python tests/test_supported_inputs.py
+
+writes the table into README.md (CPU; the GPU check runs the same cells on CUDA and asserts
+they behave as on the CPU)."""
+
+import functools
+import pathlib
+import re
+import sys
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+from _helpers import DEVICES, assert_same_values, random_complex_input, random_input
+from torch.testing._internal.common_dtype import all_types_and_complex_and
+
+import softsign_ext
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+BEGIN, END = "<!-- supported-inputs: begin (tests/test_supported_inputs.py writes this table) -->", \
+    "<!-- supported-inputs: end -->"
+
+FLOAT8_DTYPES = [getattr(torch, name) for name in dir(torch) if name.startswith("float8_")
+                 and isinstance(getattr(torch, name), torch.dtype)]
+DTYPES = sorted(set(all_types_and_complex_and(torch.half, torch.bfloat16, torch.bool, torch.complex32,
+                                              torch.uint16, torch.uint32, torch.uint64, *FLOAT8_DTYPES)),
+                key=lambda dtype: (re.sub(r"\d+", "", str(dtype)), dtype.itemsize, str(dtype)))
+
+
+def _nested(layout):
+    def build(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (the strided layout's "prototype stage" warning)
+            return torch.nested.nested_tensor([x[:3], x[3:]], layout=layout)
+    return build
+
+
+LAYOUTS = {
+    "strided": lambda x: x,
+    "non-contiguous view": lambda x: x.t()[::2],
+    "sparse COO": lambda x: x.to_sparse(),
+    "sparse CSR": lambda x: x.to_sparse_csr(),
+    "nested (strided)": _nested(torch.strided),
+    "nested (jagged)": _nested(torch.jagged),
+}
+
+
+def _values(dtype: torch.dtype, device: str) -> torch.Tensor:
+    """An (8, 40) tensor of dtype: random values over many magnitudes, never all zeros."""
+    if dtype.is_complex:
+        return random_complex_input((8, 40), torch.complex128, device).to(dtype)
+    if dtype == torch.bool:
+        return torch.randint(0, 2, (8, 40), device=device).bool()
+    if not dtype.is_floating_point:
+        info = torch.iinfo(dtype)
+        return torch.randint(max(info.min, -1000), min(info.max, 1000), (8, 40), device=device).to(dtype)
+    return random_input((8, 40), torch.float64, device).to(dtype)
+
+
+def _pieces(t: torch.Tensor):
+    """The tensor's values as strided tensors (a nested tensor's components)."""
+    return t.unbind() if t.is_nested else [t]
+
+
+def _wide(t: torch.Tensor) -> torch.Tensor:
+    return t.to(torch.complex128 if t.is_complex() else torch.float64)
+
+
+@functools.lru_cache(maxsize=None)
+def outcome(dtype: torch.dtype, layout: str, device: str) -> str:
+    """Runs one cell, asserting that ours does what F.softsign does; returns what that is:
+    "✓" (returns, same dtype), "✓ → <dtype>" (returns, promoted), "✗" (both raise) or
+    "n/a" (torch cannot build that input)."""
+    try:
+        x = LAYOUTS[layout](_values(dtype, device))
+    except (RuntimeError, TypeError):
+        return "n/a"
+    try:
+        expected = F.softsign(x)
+    except (RuntimeError, TypeError):
+        with pytest.raises((RuntimeError, TypeError), match="softsign_ext supports"):
+            softsign_ext.softsign(x)
+        return "✗"
+    result = softsign_ext.softsign(x)
+    assert (result.dtype, result.layout, result.is_nested) == (expected.dtype, expected.layout, expected.is_nested)
+    assert result.shape == expected.shape if not x.is_nested else len(_pieces(result)) == len(_pieces(x))
+    for got, piece in zip(_pieces(result), _pieces(x), strict=True):
+        assert got.shape == piece.shape
+        assert_same_values(got if not got.is_complex() else torch.view_as_real(got),
+                           (lambda r: r if not r.is_complex() else torch.view_as_real(r))(
+                               F.softsign(_wide(piece)).to(result.dtype)))
+    return "✓" if result.dtype == dtype else f"✓ → {str(result.dtype).removeprefix('torch.')}"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_cell(dtype, layout, device):
+    cell = outcome(dtype, layout, device)
+    if device != "cpu":
+        assert cell == outcome(dtype, layout, "cpu"), "the README's table (CPU) does not hold on this device"
+
+
+def table() -> str:
+    """The matrix as a Markdown table, dtypes with the same row together."""
+    rows: dict[tuple, list[str]] = {}
+    for dtype in DTYPES:
+        cells = tuple(outcome(dtype, layout, "cpu") for layout in LAYOUTS)
+        rows.setdefault(cells, []).append(str(dtype).removeprefix("torch."))
+    lines = ["| dtype | " + " | ".join(LAYOUTS) + " |", "|---" * (len(LAYOUTS) + 1) + "|"]
+    lines += [f"| {', '.join(names)} | " + " | ".join(cells) + " |" for cells, names in rows.items()]
+    return "\n".join(lines)
+
+
+def _readme_with(new_table: str) -> str:
+    text = README.read_text()
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    assert pattern.search(text), f"README.md has no {BEGIN} ... {END} block"
+    return pattern.sub(lambda _: f"{BEGIN}\n{new_table}\n{END}", text)
+
+
+def test_readme_table_is_the_matrix():
+    assert README.read_text() == _readme_with(table()), (
+        "README.md's supported-inputs table differs from the matrix; run python tests/test_supported_inputs.py")
+
+
+if __name__ == "__main__":
+    README.write_text(_readme_with(table()))
+    print(table(), file=sys.stderr)
