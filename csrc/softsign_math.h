@@ -121,28 +121,61 @@ C10_HOST_DEVICE inline c10::complex<T> softsign_forward(c10::complex<T> z) {
   return joined(softsign_forward(parts(z)));
 }
 
+// x y + w rounded once.
+C10_HOST_DEVICE inline float fused_multiply_add(float x, float y, float w) {
+  return ::fmaf(x, y, w);
+}
+
+C10_HOST_DEVICE inline double fused_multiply_add(double x, double y, double w) {
+  return ::fma(x, y, w);
+}
+
+template <typename Vec>
+inline Vec fused_multiply_add(const Vec& x, const Vec& y, const Vec& w) {
+  return fmadd(x, y, w);  // at::vec's (an unfused a * b + c without FMA units)
+}
+
+// p q - s t to within about one rounding, even where the two products nearly
+// cancel (Kahan's algorithm: the rounding error of s t, recovered exactly by
+// a fused multiply-add, is subtracted too).
+template <typename R>
+C10_HOST_DEVICE inline R difference_of_products(const R& p, const R& q,
+                                                const R& s, const R& t) {
+  const R minus_st = R(0) - s * t;
+  const R st_error = fused_multiply_add(s, t, minus_st);  // s t - round(s t)
+  return fused_multiply_add(p, q, minus_st) - st_error;
+}
+
 // Complex z: the gradient in PyTorch's convention (the conjugate Wirtinger
-// derivative, what F.softsign's autograd gives): with r = 1 / (1 + |z|) and
-// u = z / |z|,
-//   grad_z = r g - (r z) r Re(g conj(u)),
-// the vector-Jacobian product of softsign seen as a map of the plane (its
-// Jacobian is symmetric, so this is also the forward-mode derivative along g).
-// For real z it is g r^2, the real softsign_grad. r z and u are bounded, so
-// nothing overflows before the result does. u is taken as
-// (z / 2) / (|z| / 2 + FLT_MIN): 0 at z = 0, as torch.sgn gives, and z / |z|
-// to rounding wherever the term matters (for |z| within 2^24 of FLT_MIN the
-// term is below 2^-100 of r g).
+// derivative, what F.softsign's autograd gives), the vector-Jacobian product of
+// softsign seen as a map of the plane. Its Jacobian is symmetric, so this is
+// also the forward-mode derivative along g. With r = 1 / (1 + |z|) and the unit
+// vector u = z / |z|, it scales g's component along u by r^2 and the one across
+// u by r:
+//   grad_z = r u (r Re(g conj(u)) + i Im(g conj(u))),
+// for real z the real softsign_grad, g r^2. Written as r g - (r z) r Re(g
+// conj(u)), as autograd differentiates F.softsign, it loses about log2 |z| bits
+// to cancellation where g lies along z; here the component across u, which
+// then nearly vanishes, comes from the exact parts of z / 2 as one difference
+// of products, so the result keeps its precision. (It overflows only where
+// |g| |z| does, as F.softsign's gradient does.) z / 2 cannot overflow |z|, and
+// is nudged by FLT_MIN along the real axis, so that u is a unit vector at
+// z = 0 too: any unit u gives g there, and where r < 1 (|z| > 2^-54) the nudge
+// is below 2^-70 of |z| / 2.
 template <typename R>
 C10_HOST_DEVICE inline ComplexParts<R> softsign_grad(
     const ComplexParts<R>& g, const ComplexParts<R>& z) {
   const R half(0.5);
-  const R m = half_magnitude(z);
+  const R a = z.real * half + R(FLT_MIN);
+  const R b = z.imag * half;
+  const R m = magnitude(a, b);
   const R reciprocal = half / (half + m);
-  const R unit_scale = m + R(FLT_MIN);
-  const R along = reciprocal * (g.real * (z.real * half / unit_scale) +
-                                g.imag * (z.imag * half / unit_scale));
-  return {reciprocal * g.real - reciprocal * z.real * along,
-          reciprocal * g.imag - reciprocal * z.imag * along};
+  const R ur = a / m;
+  const R ui = b / m;
+  const R along = reciprocal * (g.real * ur + g.imag * ui);  // r Re(g conj(u))
+  const R across = difference_of_products(g.imag, a, g.real, b) / m;
+  return {reciprocal * (ur * along - ui * across),
+          reciprocal * (ur * across + ui * along)};
 }
 
 template <typename T>

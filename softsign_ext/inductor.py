@@ -91,16 +91,22 @@ def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) 
 
 def _complex_softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     # The kernels' conjugate Wirtinger gradient (csrc/softsign_math.h) on the real and
-    # imaginary parts, fused as the forward is: r g - (r x) r Re(g conj(u)), r = 1 / (1 + |x|),
-    # u = (x / 2) / (|x / 2| + FLT_MIN).
-    xa, xb = torch.view_as_real(x).unbind(-1)
+    # imaginary parts, fused as the forward is: r u (r Re(g conj(u)) + i Im(g conj(u))) with
+    # r = 1 / (1 + |x|) and u the unit vector of x / 2 nudged by FLT_MIN along the real axis.
+    a = torch.view_as_real(x)[..., 0] * 0.5 + torch.finfo(torch.float32).tiny
+    b = torch.view_as_real(x)[..., 1] * 0.5
     ga, gb = torch.view_as_real(grad_output).unbind(-1)
-    half_magnitude = torch.hypot(xa * 0.5, xb * 0.5)
-    reciprocal = 0.5 / (0.5 + half_magnitude)
-    unit_scale = half_magnitude + torch.finfo(torch.float32).tiny
-    along = reciprocal * (ga * (xa * 0.5 / unit_scale) + gb * (xb * 0.5 / unit_scale))
-    return torch.view_as_complex(torch.stack((reciprocal * ga - reciprocal * xa * along,
-                                              reciprocal * gb - reciprocal * xb * along), -1))
+    magnitude = torch.hypot(a, b)
+    reciprocal = 0.5 / (0.5 + magnitude)
+    ur, ui = a / magnitude, b / magnitude
+    along = reciprocal * (ga * ur + gb * ui)
+    # The kernels take the difference of products gb a - ga b with a fused multiply-add,
+    # which torch has no op for; float32 parts take it in float64 instead, where both
+    # products are exact (complex128's parts keep the cancellation).
+    wide = torch.float64
+    across = ((gb.to(wide) * a.to(wide) - ga.to(wide) * b.to(wide)) / magnitude.to(wide)).to(a.dtype)
+    return torch.view_as_complex(torch.stack((reciprocal * (ur * along - ui * across),
+                                              reciprocal * (ur * across + ui * along)), -1))
 
 
 DECOMPOSITIONS = {

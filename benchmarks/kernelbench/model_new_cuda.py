@@ -21,11 +21,18 @@ namespace softsign_ext {
 // The dtypes the kernels are compiled for, listed once: the kernels' dtype
 // dispatch, the argument checks and their messages, and Python's
 // softsign_ext.SUPPORTED_DTYPES all come from this list.
-#define SOFTSIGN_DTYPES at::kFloat, at::kDouble, at::kHalf, at::kBFloat16
+#define SOFTSIGN_DTYPES                                               \
+  at::kFloat, at::kDouble, at::kHalf, at::kBFloat16, at::kComplexFloat, \
+      at::kComplexDouble
 inline constexpr at::ScalarType kSupportedDtypes[] = {SOFTSIGN_DTYPES};
 
 #define SOFTSIGN_DISPATCH(TYPE, NAME, ...) \
   AT_DISPATCH_V2(TYPE, NAME, AT_WRAP(__VA_ARGS__), SOFTSIGN_DTYPES)
+
+// The CUDA kernels also take complex32, which F.softsign takes on CUDA (its CPU
+// kernels refuse it), computed in complex64 and rounded once.
+#define SOFTSIGN_CUDA_DISPATCH(TYPE, NAME, ...) \
+  AT_DISPATCH_V2(TYPE, NAME, AT_WRAP(__VA_ARGS__), SOFTSIGN_DTYPES, at::kComplexHalf)
 
 // Backend kernels: every tensor argument has out's sizes and dtype, and any
 // strides; out may be x itself (in-place) but overlaps no other argument,
@@ -62,7 +69,8 @@ void register_kernels(torch::Library& m) {
          });
 }
 
-// "float32, float64, float16 and bfloat16": kSupportedDtypes in words.
+// "float32, float64, float16, bfloat16, complex64 and complex128":
+// kSupportedDtypes in words.
 std::string supported_dtype_names();
 
 // Argument checks, shared with the Meta kernels. check_softsign_input
@@ -538,12 +546,42 @@ void elementwise(const at::Tensor& out, Op op, const Inputs&... inputs) {
 
 // The softsign math, written once for every kernel: the CPU kernels call it
 // with scalars and with ATen's at::vec::Vectorized, the CUDA kernels with
-// scalars on the device. Half types are widened to float before they get here.
+// scalars on the device. Half types are widened to float before they get here;
+// complex values come as c10::complex scalars or as their parts
+// (ComplexParts of scalars or of vectors).
 
 #include <c10/macros/Macros.h>
+#include <c10/util/complex.h>
 
 #include <cfloat>
 #include <cmath>
+
+// A complex value as its two parts, for elementwise ops on complex tensors:
+// the parts are scalars (float, double) or SIMD vectors of them, which the CPU
+// loops fill by deinterleaving complex arrays, so one op body serves scalars
+// and vectors alike, as it does for real dtypes.
+
+#include <c10/util/complex.h>
+
+namespace softsign_ext {
+
+template <typename R>
+struct ComplexParts {
+  R real;
+  R imag;
+};
+
+template <typename T>
+C10_HOST_DEVICE inline ComplexParts<T> parts(c10::complex<T> z) {
+  return {z.real(), z.imag()};
+}
+
+template <typename T>
+C10_HOST_DEVICE inline c10::complex<T> joined(const ComplexParts<T>& z) {
+  return {z.real, z.imag};
+}
+
+}  // namespace softsign_ext
 
 namespace softsign_ext {
 
@@ -606,6 +644,114 @@ template <typename T>
 C10_HOST_DEVICE inline T softsign_grad(T grad, T x) {
   const T reciprocal = T(1) / (T(1) + magnitude(x));
   return grad * reciprocal * reciprocal;
+}
+
+// |a + bi| without overflow or needless underflow, as std::abs of a complex
+// number computes it (torch.abs too: hypot, Sleef's in its SIMD kernels).
+C10_HOST_DEVICE inline float magnitude(float a, float b) { return ::hypotf(a, b); }
+
+C10_HOST_DEVICE inline double magnitude(double a, double b) { return ::hypot(a, b); }
+
+template <typename Vec>
+inline Vec magnitude(const Vec& a, const Vec& b) {
+  return a.hypot(b);
+}
+
+// |z| / 2 for complex z = a + bi, as |z / 2|: finite for every finite z
+// (|z| itself overflows beyond the largest finite value, and F.softsign then
+// gives 0), and exactly half of |z| elsewhere (halving is exact, and a
+// subnormal part that it rounds cannot change 1 + |z|).
+template <typename R>
+C10_HOST_DEVICE inline R half_magnitude(const ComplexParts<R>& z) {
+  const R half(0.5);
+  return magnitude(z.real * half, z.imag * half);
+}
+
+// Complex z: z / (1 + |z|) as F.softsign computes it, dividing z by the
+// complex number c + 0i, c = 1 + |z|, with c10::complex's division. With a
+// zero imaginary divisor that division computes (a + b * 0) / c and
+// (b - a * 0) / c as products with 1 / c, and its terms b * 0 and a * 0 are
+// kept here for its special values: an infinite part makes both parts nan
+// (inf * 0), and a zero part can lose its sign (-0 + 0 = +0). 1 / c is taken
+// as 0.5 / (0.5 + |z| / 2), which is the same number while |z| is finite: so
+// the result is F.softsign's bit for bit (both take a hypot), except that
+// beyond the largest finite |z| it is z / |z|, as float64 gives, not 0.
+template <typename R>
+C10_HOST_DEVICE inline ComplexParts<R> softsign_forward(
+    const ComplexParts<R>& z) {
+  const R half(0.5);
+  const R reciprocal = half / (half + half_magnitude(z));
+  const R zero(0);
+  return {(z.real + z.imag * zero) * reciprocal,
+          (z.imag - z.real * zero) * reciprocal};
+}
+
+template <typename T>
+C10_HOST_DEVICE inline c10::complex<T> softsign_forward(c10::complex<T> z) {
+  return joined(softsign_forward(parts(z)));
+}
+
+// x y + w rounded once.
+C10_HOST_DEVICE inline float fused_multiply_add(float x, float y, float w) {
+  return ::fmaf(x, y, w);
+}
+
+C10_HOST_DEVICE inline double fused_multiply_add(double x, double y, double w) {
+  return ::fma(x, y, w);
+}
+
+template <typename Vec>
+inline Vec fused_multiply_add(const Vec& x, const Vec& y, const Vec& w) {
+  return fmadd(x, y, w);  // at::vec's (an unfused a * b + c without FMA units)
+}
+
+// p q - s t to within about one rounding, even where the two products nearly
+// cancel (Kahan's algorithm: the rounding error of s t, recovered exactly by
+// a fused multiply-add, is subtracted too).
+template <typename R>
+C10_HOST_DEVICE inline R difference_of_products(const R& p, const R& q,
+                                                const R& s, const R& t) {
+  const R minus_st = R(0) - s * t;
+  const R st_error = fused_multiply_add(s, t, minus_st);  // s t - round(s t)
+  return fused_multiply_add(p, q, minus_st) - st_error;
+}
+
+// Complex z: the gradient in PyTorch's convention (the conjugate Wirtinger
+// derivative, what F.softsign's autograd gives), the vector-Jacobian product of
+// softsign seen as a map of the plane. Its Jacobian is symmetric, so this is
+// also the forward-mode derivative along g. With r = 1 / (1 + |z|) and the unit
+// vector u = z / |z|, it scales g's component along u by r^2 and the one across
+// u by r:
+//   grad_z = r u (r Re(g conj(u)) + i Im(g conj(u))),
+// for real z the real softsign_grad, g r^2. Written as r g - (r z) r Re(g
+// conj(u)), as autograd differentiates F.softsign, it loses about log2 |z| bits
+// to cancellation where g lies along z; here the component across u, which
+// then nearly vanishes, comes from the exact parts of z / 2 as one difference
+// of products, so the result keeps its precision. (It overflows only where
+// |g| |z| does, as F.softsign's gradient does.) z / 2 cannot overflow |z|, and
+// is nudged by FLT_MIN along the real axis, so that u is a unit vector at
+// z = 0 too: any unit u gives g there, and where r < 1 (|z| > 2^-54) the nudge
+// is below 2^-70 of |z| / 2.
+template <typename R>
+C10_HOST_DEVICE inline ComplexParts<R> softsign_grad(
+    const ComplexParts<R>& g, const ComplexParts<R>& z) {
+  const R half(0.5);
+  const R a = z.real * half + R(FLT_MIN);
+  const R b = z.imag * half;
+  const R m = magnitude(a, b);
+  const R reciprocal = half / (half + m);
+  const R ur = a / m;
+  const R ui = b / m;
+  const R along = reciprocal * (g.real * ur + g.imag * ui);  // r Re(g conj(u))
+  const R across = difference_of_products(g.imag, a, g.real, b) / m;
+  return {reciprocal * (ur * along - ui * across),
+          reciprocal * (ur * across + ui * along)};
+}
+
+template <typename T>
+C10_HOST_DEVICE inline c10::complex<T> softsign_grad(c10::complex<T> g,
+                                                     c10::complex<T> z) {
+  return joined(softsign_grad(parts(g), parts(z)));
 }
 
 }  // namespace softsign_ext

@@ -10,7 +10,7 @@ namespace softsign_ext {
 namespace {
 
 void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(x.scalar_type(), "softsign_cuda", [&] {
+  SOFTSIGN_CUDA_DISPATCH(x.scalar_type(), "softsign_cuda", [&] {
     cuda::elementwise<scalar_t>(out, SoftsignOp{}, x);
   });
 }
@@ -18,7 +18,7 @@ void softsign_cuda_kernel(const at::Tensor& out, const at::Tensor& x) {
 void softsign_backward_cuda_kernel(const at::Tensor& out,
                                    const at::Tensor& grad_output,
                                    const at::Tensor& x) {
-  SOFTSIGN_DISPATCH(
+  SOFTSIGN_CUDA_DISPATCH(
       x.scalar_type(), "softsign_backward_cuda", [&] {
         cuda::elementwise<scalar_t>(out, SoftsignGradOp{}, grad_output, x);
       });

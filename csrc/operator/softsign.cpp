@@ -20,7 +20,8 @@ namespace {
 std::string supported_dtypes_message() {
   return "softsign_ext supports " + supported_dtype_names() +
          " (int8, int16, int32, int64 and uint8 inputs are promoted to the "
-         "default float dtype, as in F.softsign)";
+         "default float dtype, as in F.softsign), and on CUDA, as F.softsign "
+         "there, complex32 and bool (promoted)";
 }
 
 bool is_supported(at::ScalarType dtype) {
@@ -99,16 +100,23 @@ std::string supported_dtype_names() {
 // own operators do.
 at::ScalarType check_softsign_input(const at::Tensor& x) {
   const at::ScalarType dtype = x.scalar_type();
+  // F.softsign's CUDA kernels take complex32 and bool too; its CPU ones do not.
+  // (Anything but a CPU tensor counts as CUDA here: the Meta kernels stand in
+  // for CUDA ones when torch.compile traces.)
+  const bool as_on_cuda = !x.device().is_cpu();
   if (at::isFloatingType(dtype) || at::isComplexType(dtype)) {
-    TORCH_CHECK_TYPE(is_supported(dtype), "softsign: got a tensor of dtype ",
-                     dtype, "; ", supported_dtypes_message());
+    TORCH_CHECK_TYPE(is_supported(dtype) ||
+                         (as_on_cuda && dtype == at::kComplexHalf),
+                     "softsign: got a tensor of dtype ", dtype, " on ",
+                     x.device(), "; ", supported_dtypes_message());
     return dtype;
   }
   // uint16, uint32 and uint64 have too few kernels for F.softsign's |x|.
-  TORCH_CHECK_TYPE(at::isIntegralType(dtype, /*includeBool=*/false) &&
-                       !at::isBarebonesUnsignedType(dtype),
-                   "softsign: got a tensor of dtype ", dtype, "; ",
-                   supported_dtypes_message());
+  TORCH_CHECK_TYPE((at::isIntegralType(dtype, /*includeBool=*/false) &&
+                    !at::isBarebonesUnsignedType(dtype)) ||
+                       (as_on_cuda && dtype == at::kBool),
+                   "softsign: got a tensor of dtype ", dtype, " on ",
+                   x.device(), "; ", supported_dtypes_message());
   return c10::get_default_dtype_as_scalartype();
 }
 

@@ -23,6 +23,11 @@ inline constexpr at::ScalarType kSupportedDtypes[] = {SOFTSIGN_DTYPES};
 #define SOFTSIGN_DISPATCH(TYPE, NAME, ...) \
   AT_DISPATCH_V2(TYPE, NAME, AT_WRAP(__VA_ARGS__), SOFTSIGN_DTYPES)
 
+// The CUDA kernels also take complex32, which F.softsign takes on CUDA (its CPU
+// kernels refuse it), computed in complex64 and rounded once.
+#define SOFTSIGN_CUDA_DISPATCH(TYPE, NAME, ...) \
+  AT_DISPATCH_V2(TYPE, NAME, AT_WRAP(__VA_ARGS__), SOFTSIGN_DTYPES, at::kComplexHalf)
+
 // Backend kernels: every tensor argument has out's sizes and dtype, and any
 // strides; out may be x itself (in-place) but overlaps no other argument,
 // and has no element twice. They are never called with numel() == 0.
