@@ -92,8 +92,10 @@ def softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) 
 def _complex_softsign_backward_decomposition(grad_output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     # The kernels' conjugate Wirtinger gradient (csrc/softsign_math.h) on the real and
     # imaginary parts, fused as the forward is: r u (r Re(g conj(u)) + i Im(g conj(u))) with
-    # r = 1 / (1 + |x|) and u the unit vector of x / 2 nudged by FLT_MIN along the real axis.
-    a = torch.view_as_real(x)[..., 0] * 0.5 + torch.finfo(torch.float32).tiny
+    # r = 1 / (1 + |x|) and u the unit vector of x / 2 with its real part pushed FLT_MIN away
+    # from 0.
+    half_real = torch.view_as_real(x)[..., 0] * 0.5
+    a = half_real + torch.copysign(torch.full_like(half_real, torch.finfo(torch.float32).tiny), half_real)
     b = torch.view_as_real(x)[..., 1] * 0.5
     ga, gb = torch.view_as_real(grad_output).unbind(-1)
     magnitude = torch.hypot(a, b)

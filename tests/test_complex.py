@@ -137,9 +137,9 @@ def test_gradient_at_zero_and_tiny_magnitudes(device):
     # u = z / |z| is 0 at z = 0 (torch.sgn's value, what F.softsign's autograd uses) and
     # z / |z| for subnormal z.
     tiny = torch.finfo(torch.float32).tiny
-    z = torch.tensor([0, complex(-0.0, 0.0), complex(tiny / 8, -tiny / 4), complex(3e-30, 4e-30)],
-                     dtype=torch.complex64, device=device)
-    grad = torch.tensor([complex(1, 2)] * 4, dtype=torch.complex64, device=device)
+    z = torch.tensor([0, complex(-0.0, 0.0), complex(tiny / 8, -tiny / 4), complex(3e-30, 4e-30),
+                      complex(-2 * tiny, 0), complex(-2 * tiny, 1e-45)], dtype=torch.complex64, device=device)
+    grad = torch.tensor([complex(1, 2)] * len(z), dtype=torch.complex64, device=device)
     assert_close_as_vectors(softsign_ext.softsign_backward(grad, z), softsign_grad_reference(grad, z))
 
 
