@@ -3,6 +3,9 @@ is a GPU): every record kind, the JSON fields benchmarks/README.md documents, an
 checks that refuse a wrong implementation."""
 
 import json
+import re
+import subprocess
+import sys
 import pathlib
 import types
 
@@ -445,3 +448,17 @@ def test_transform_draws_compile_afresh_and_report_medians(tmp_path, capsys, mon
                     if r["impl"] == "softsign_ext" and r["extra"]["mode"] == "compile")
     row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("vmap") and "compile" in line)
     assert row.split()[2] == "3" and f"{ratios[1]:.3f}" in row.split()[5]
+
+
+def test_main_job_prints_only_its_own_lines_with_progress_into_a_log(tmp_path):
+    # Output not a terminal, as in CI: a line per measurement on stderr and nothing else
+    # there (no profiler logging from C++, no GPU query errors, no torch notices).
+    done = subprocess.run(
+        [sys.executable, "-m", "softsign_ext.bench", "--device", "cpu", "--dtypes", "float32", "--shapes", "64x64",
+         "--directions", "forward", "--no-small-calls"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines and all(re.fullmatch(r"\[\d+/\d+ done\] .+", line) for line in lines), done.stderr
+    assert lines[0] == "[0/4 done] float32 64x64 contiguous"
+    assert "float32 64x64" in done.stdout and "every implementation matched float64 math" in done.stdout

@@ -41,9 +41,10 @@ def measure_case(case: Case, impls: list[str], device: torch.device, progress, t
     groups = [[job] for job in jobs(case, impls)] if device.type == "cuda" else [jobs(case, impls)]
     records = []
     for group in groups:
+        ((first_impl, first_direction), *others) = group
+        progress.set_postfix_str(case.label() + ("" if others else f" {first_direction} {first_impl}"))
         calls = {}
         for impl, direction in group:
-            progress.set_postfix_str(f"{case.label()} {direction} {impl}")
             call = make_call(impl, direction, x, grad)
             check(impl, direction, x, grad, call)
             calls[(impl, direction)] = call

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import os
 import sys
+import warnings
 from typing import Callable, Iterable, Optional
 
 import torch
@@ -57,18 +59,24 @@ class _NoProgress:
 
 
 class _LineProgress(_NoProgress):
-    """Progress as one line per run on stderr, "[3/40] what was measured": for logs, where a
-    bar's redraws would pile up, and where tqdm is not installed."""
+    """Progress as lines on stderr, "[3/40 done] what is being measured now" as each
+    measurement starts (or "[4/40 done]" for sections that do not name theirs): for logs,
+    where a bar's redraws would pile up, and where tqdm is not installed."""
 
     def __init__(self, total: int):
-        self.total, self.done, self.label = total, 0, ""
+        self.total, self.done, self.names_runs = total, 0, False
+
+    def _line(self, text: str = "") -> None:
+        print(f"[{self.done}/{self.total} done] {text}".rstrip(), file=sys.stderr, flush=True)
 
     def update(self, n: int = 1) -> None:
         self.done += n
-        print(f"[{self.done}/{self.total}] {self.label}".rstrip(), file=sys.stderr, flush=True)
+        if not self.names_runs:
+            self._line()
 
     def set_postfix_str(self, s: str) -> None:
-        self.label = s
+        self.names_runs = True
+        self._line(s)
 
 
 def progress_bar(total: int, enabled: bool):
@@ -236,9 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_torch_notices() -> None:
+    """Silences torch's notices that say nothing about the measurements: cpp_extension's "No
+    CUDA runtime is found" (logged when torch.compile loads it on a machine without a GPU)
+    and Inductor's warning that it leaves complex operators to eager (how compiled
+    F.softsign runs on complex inputs, which the tables show)."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Torchinductor does not support code generation for complex")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_torch_notices()
     if args.from_json:
         if args.kernelbench or args.graphs or args.transforms or args.onnx:
             parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs, "
