@@ -716,6 +716,20 @@ C10_HOST_DEVICE inline R difference_of_products(const R& p, const R& q,
   return fused_multiply_add(p, q, minus_st) - st_error;
 }
 
+// magnitude with the sign of sign.
+C10_HOST_DEVICE inline float with_sign_of(float magnitude, float sign) {
+  return ::copysignf(magnitude, sign);
+}
+
+C10_HOST_DEVICE inline double with_sign_of(double magnitude, double sign) {
+  return ::copysign(magnitude, sign);
+}
+
+template <typename Vec>
+inline Vec with_sign_of(const Vec& magnitude, const Vec& sign) {
+  return magnitude.copysign(sign);
+}
+
 // Complex z: the gradient in PyTorch's convention (the conjugate Wirtinger
 // derivative, what F.softsign's autograd gives), the vector-Jacobian product of
 // softsign seen as a map of the plane. Its Jacobian is symmetric, so this is
@@ -729,21 +743,24 @@ C10_HOST_DEVICE inline R difference_of_products(const R& p, const R& q,
 // then nearly vanishes, comes from the exact parts of z / 2 as one difference
 // of products, so the result keeps its precision. (It overflows only where
 // |g| |z| does, as F.softsign's gradient does.) z / 2 cannot overflow |z|, and
-// is nudged by FLT_MIN along the real axis, so that u is a unit vector at
-// z = 0 too: any unit u gives g there, and where r < 1 (|z| > 2^-54) the nudge
-// is below 2^-70 of |z| / 2.
+// its real part is pushed FLT_MIN away from 0, so that u is a unit vector at
+// z = 0 too: any unit u gives g there, and where r < 1 (|z| > 2^-54) the push
+// is below 2^-70 of |z| / 2. Two divisions, 1 / |z / 2| and r: they bound the
+// complex128 kernel on the GPU.
 template <typename R>
 C10_HOST_DEVICE inline ComplexParts<R> softsign_grad(
     const ComplexParts<R>& g, const ComplexParts<R>& z) {
   const R half(0.5);
-  const R a = z.real * half + R(FLT_MIN);
+  const R a = z.real * half;
+  const R pushed = a + with_sign_of(R(FLT_MIN), a);  // never 0
   const R b = z.imag * half;
-  const R m = magnitude(a, b);
+  const R m = magnitude(pushed, b);
+  const R inverse_m = R(1) / m;
   const R reciprocal = half / (half + m);
-  const R ur = a / m;
-  const R ui = b / m;
+  const R ur = pushed * inverse_m;
+  const R ui = b * inverse_m;
   const R along = reciprocal * (g.real * ur + g.imag * ui);  // r Re(g conj(u))
-  const R across = difference_of_products(g.imag, a, g.real, b) / m;
+  const R across = difference_of_products(g.imag, pushed, g.real, b) * inverse_m;
   return {reciprocal * (ur * along - ui * across),
           reciprocal * (ur * across + ui * along)};
 }
