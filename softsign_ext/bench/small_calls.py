@@ -11,7 +11,7 @@ from torch import nn
 
 from ..functional import softsign
 from ..modules import ModelNew
-from .common import device_name
+from .common import device_name, format_shape
 from .impls import forward_fn, fresh_compile
 from .records import Record
 from .timing import time_calls
@@ -40,6 +40,7 @@ def small_call_records(impls: list[str], device: torch.device, progress) -> list
     fns = candidates(impls)
     records = []
     for shape in SMALL_CALL_SHAPES:
+        progress.set_postfix_str(f"small calls {format_shape(shape)}")
         x = torch.rand(shape, device=device)
         for name, (fn, reference) in fns.items():
             torch.testing.assert_close(fn(x), reference(x))
