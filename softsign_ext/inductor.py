@@ -94,9 +94,9 @@ def _complex_softsign_backward_decomposition(grad_output: torch.Tensor, x: torch
     # imaginary parts, fused as the forward is: r u (r Re(g conj(u)) + i Im(g conj(u))) with
     # r = 1 / (1 + |x|) and u the unit vector of x / 2 with its real part pushed FLT_MIN away
     # from 0.
-    half_real = torch.view_as_real(x)[..., 0] * 0.5
+    xa, xb = torch.view_as_real(x).unbind(-1)
+    half_real, b = xa * 0.5, xb * 0.5
     a = half_real + torch.copysign(torch.full_like(half_real, torch.finfo(torch.float32).tiny), half_real)
-    b = torch.view_as_real(x)[..., 1] * 0.5
     ga, gb = torch.view_as_real(grad_output).unbind(-1)
     magnitude = torch.hypot(a, b)
     reciprocal = 0.5 / (0.5 + magnitude)

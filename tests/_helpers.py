@@ -48,6 +48,12 @@ def random_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor
     return values.to(dtype).reshape(shape).to(device)
 
 
+def special_value_pairs(real_dtype: torch.dtype) -> torch.Tensor:
+    """Every complex number whose parts are two of special_values(real_dtype)."""
+    specials = special_values(real_dtype)
+    return torch.complex(specials.repeat_interleave(len(specials)), specials.repeat(len(specials)))
+
+
 def random_complex_input(shape, dtype, device="cpu", with_specials=True) -> torch.Tensor:
     """Complex values whose parts are random_input's, independent; where the tensor is big
     enough, every pair of special values (one the real part, one the imaginary) appears."""
@@ -55,8 +61,7 @@ def random_complex_input(shape, dtype, device="cpu", with_specials=True) -> torc
     real = random_input(shape, real_dtype, with_specials=False)
     imag = random_input(shape, real_dtype, with_specials=False)
     x = torch.complex(real, imag).flatten()
-    specials = special_values(real_dtype)
-    pairs = torch.complex(specials.repeat_interleave(len(specials)), specials.repeat(len(specials)))
+    pairs = special_value_pairs(real_dtype)
     if with_specials and x.numel() >= 4 * len(pairs):
         x[torch.randperm(x.numel())[: len(pairs)]] = pairs
     return x.reshape(shape).to(device)

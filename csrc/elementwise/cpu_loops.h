@@ -1,8 +1,9 @@
 // Generic machinery for elementwise CPU kernels: out[k] = op(inputs[k]...)
 // over threads, with the op a functor on scalars and at::vec vectors (widened
-// to float for half types; for complex types, ComplexParts of them). Included by a source compiled once per
-// instruction set (cpu/softsign_kernel.cpp), so it lives in that build's
-// namespace CPU_CAPABILITY, as ATen's cpu/Loops.h does.
+// to float for half types; for complex types, ComplexParts of them). Included
+// by a source compiled once per instruction set (cpu/softsign_kernel.cpp), so
+// it lives in that build's namespace CPU_CAPABILITY, as ATen's cpu/Loops.h
+// does.
 #pragma once
 
 #include <ATen/OpMathType.h>
@@ -64,9 +65,9 @@ inline void map_complex_vectors(const Op& op, scalar_t* out, int64_t count,
   using real_t = typename scalar_t::value_type;
   using Vec = at::vec::Vectorized<real_t>;
   constexpr int64_t kSize = Vec::size();  // reals per vector
+  const int64_t n = 2 * count;             // reals in all
   const auto load = [&](const scalar_t* p) {
     const real_t* reals = reinterpret_cast<const real_t*>(p);
-    const int64_t n = 2 * count;
     const Vec low = n >= kSize ? Vec::loadu(reals) : Vec::loadu(reals, n);
     const Vec high = n >= 2 * kSize ? Vec::loadu(reals + kSize)
                      : n > kSize    ? Vec::loadu(reals + kSize, n - kSize)
@@ -77,7 +78,6 @@ inline void map_complex_vectors(const Op& op, scalar_t* out, int64_t count,
   const ComplexParts<Vec> result = op(load(in)...);
   const auto [low, high] = at::vec::interleave2(result.real, result.imag);
   real_t* reals = reinterpret_cast<real_t*>(out);
-  const int64_t n = 2 * count;
   low.store(reals, std::min(n, kSize));
   if (n > kSize) {
     high.store(reals + kSize, n - kSize);
