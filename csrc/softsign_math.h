@@ -175,8 +175,8 @@ inline Vec with_sign_of(const Vec& magnitude, const Vec& sign) {
 // |g| |z| does, as F.softsign's gradient does.) z / 2 cannot overflow |z|, and
 // its real part is pushed FLT_MIN away from 0, so that u is a unit vector at
 // z = 0 too: any unit u gives g there, and where r < 1 (|z| > 2^-54) the push
-// is below 2^-70 of |z| / 2. Two divisions, 1 / |z / 2| and r: they bound the
-// complex128 kernel on the GPU.
+// is below 2^-70 of |z| / 2. Two divisions, 1 / |z / 2| and r: with four, FP64
+// division bound the complex128 kernel on the GPU below a copy's speed.
 template <typename R>
 C10_HOST_DEVICE inline ComplexParts<R> softsign_grad(
     const ComplexParts<R>& g, const ComplexParts<R>& z) {
