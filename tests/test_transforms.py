@@ -319,9 +319,12 @@ def test_mutating_forms_compile_under_transforms(transform, mutating, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_compiled_autograd(device):
-    x = random_input((4, 6), torch.float32, device, with_specials=False).requires_grad_()
-    g = random_input((4, 6), torch.float32, device, with_specials=False)
-    torch._dynamo.reset()
-    with torch._dynamo.compiled_autograd._enable(torch.compile(backend="aot_eager", fullgraph=True)):
-        softsign_ext.softsign(x).backward(g)
-    torch.testing.assert_close(x.grad, softsign_grad_reference(g, x.detach()))
+    # Two compiles in one process, as a user's second shape or a reset brings: the
+    # backward node is bound to compiled autograd once, and a second binding asserts.
+    for shape in [(4, 6), (5, 7)]:
+        x = random_input(shape, torch.float32, device, with_specials=False).requires_grad_()
+        g = random_input(shape, torch.float32, device, with_specials=False)
+        torch._dynamo.reset()
+        with torch._dynamo.compiled_autograd._enable(torch.compile(backend="aot_eager", fullgraph=True)):
+            softsign_ext.softsign(x).backward(g)
+        torch.testing.assert_close(x.grad, softsign_grad_reference(g, x.detach()))

@@ -114,7 +114,11 @@ variable_list traced_backward(NodeType& node, const variable_list& grads,
     schema.push_back(arg.type());
   }
   const auto& python = torch::dynamo::autograd::getPyCompilerInterface();
-  const std::string function = python->bind_function(
+  // Bound once per node type for the life of the process, as PyTorch's own
+  // nodes are: compiled autograd keeps the binding under the node's name and
+  // asserts when a later compile (another shape, device, or after a reset)
+  // binds it again.
+  static const std::string function = python->bind_function(
       swap.get_py_compiler(), node.name(), functional_backward<NodeType>,
       schema);
   const auto output_metadata = torch::dynamo::autograd::IValuePacker<
