@@ -79,6 +79,12 @@ def _pieces(t: torch.Tensor):
     return t.unbind() if t.is_nested else [t]
 
 
+def _real_view(t: torch.Tensor) -> torch.Tensor:
+    """A complex tensor as its parts (a real tensor with a last dimension of 2), so that
+    each part is compared; a real tensor as it is."""
+    return torch.view_as_real(t) if t.is_complex() else t
+
+
 def _wide(t: torch.Tensor) -> torch.Tensor:
     return t.to(torch.complex128 if t.is_complex() else torch.float64)
 
@@ -103,9 +109,7 @@ def outcome(dtype: torch.dtype, layout: str, device: str) -> str:
     assert result.shape == expected.shape if not x.is_nested else len(_pieces(result)) == len(_pieces(x))
     for got, piece in zip(_pieces(result), _pieces(x), strict=True):
         assert got.shape == piece.shape
-        assert_same_values(got if not got.is_complex() else torch.view_as_real(got),
-                           (lambda r: r if not r.is_complex() else torch.view_as_real(r))(
-                               F.softsign(_wide(piece)).to(result.dtype)))
+        assert_same_values(_real_view(got), _real_view(F.softsign(_wide(piece)).to(result.dtype)))
     return "✓" if result.dtype == dtype else f"✓ → {str(result.dtype).removeprefix('torch.')}"
 
 
