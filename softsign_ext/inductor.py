@@ -182,13 +182,18 @@ def _update_cache_key() -> None:
     config.cache_key_tag = tag + _cache_token
 
 
-def _code_fingerprint(code: CodeType) -> str:
-    """What a function computes: its bytecode, names and constants (nested functions' too),
+def _code_fingerprint(code: CodeType, seen: frozenset = frozenset()) -> str:
+    """What a function computes: its bytecode, names and constants, with those of the
+    functions it nests and of this module's functions it calls (a decomposition's helpers),
     the same in every process. (Reading its source with inspect would cost import
     softsign_ext about a millisecond.)"""
-    constants = [_code_fingerprint(c) if isinstance(c, CodeType)
+    seen = seen | {code}
+    constants = [_code_fingerprint(c, seen) if isinstance(c, CodeType)
                  else repr(sorted(c) if isinstance(c, frozenset) else c) for c in code.co_consts]
-    return repr((code.co_code.hex(), code.co_names, code.co_varnames, constants))
+    helpers = [_code_fingerprint(helper.__code__, seen) for name in code.co_names
+               if callable(helper := globals().get(name)) and getattr(helper, "__module__", None) == __name__
+               and hasattr(helper, "__code__") and helper.__code__ not in seen]
+    return repr((code.co_code.hex(), code.co_names, code.co_varnames, constants, helpers))
 
 
 def _update_table(table_module) -> None:

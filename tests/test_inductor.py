@@ -171,6 +171,19 @@ def test_the_cache_key_follows_the_decompositions_code(monkeypatch):
     assert torch.compiler.config.cache_key_tag == before
 
 
+def test_the_cache_key_follows_the_helpers_a_decomposition_calls(monkeypatch):
+    """The complex decomposition is a module function that the registered one calls by
+    name: an edit to it must change the key as an edit to the registered one does."""
+    before = torch.compiler.config.cache_key_tag
+    monkeypatch.setattr(inductor._complex_softsign_decomposition, "__code__",
+                        (lambda x: x / (1 + x.abs())).__code__)
+    inductor.set_fusion(True)
+    assert torch.compiler.config.cache_key_tag != before
+    monkeypatch.undo()
+    inductor.set_fusion(True)
+    assert torch.compiler.config.cache_key_tag == before
+
+
 def test_the_cache_key_follows_the_compiled_library():
     """A rebuilt library (other autograd formulas, which AOTAutograd traces into the graphs it
     caches) must not be served graphs traced through the old one: the sources' hash is in the key."""
