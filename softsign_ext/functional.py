@@ -25,9 +25,11 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     is dense. Differentiable to any order, in reverse and forward mode and under
     torch.func's transforms.
 
-    ``out``, if given, receives the result and is returned: it must have the
-    result's dtype and x's device; it is resized (with PyTorch's usual warning
-    if it had elements) when its shape differs. ``out=x`` computes in place;
+    ``out``, if given, receives the result and is returned: it must be on x's
+    device and of a dtype the result can be cast to, as for PyTorch's unary
+    float operators (a wider or narrower floating or complex dtype; an integer
+    or bool ``out`` raises PyTorch's error); it is resized (with PyTorch's usual
+    warning, at the caller's line, if it had elements) when its shape differs. ``out=x`` computes in place;
     an ``out`` that partly overlaps ``x`` raises, and non-dense views of one
     storage, which PyTorch cannot judge, go through a temporary. Errors leave
     ``out`` untouched. Like every PyTorch ``out=`` function it does not
@@ -36,11 +38,11 @@ def softsign(x: torch.Tensor, *, out: Optional[torch.Tensor] = None) -> torch.Te
     >>> softsign(torch.tensor([-3.0, 0.0, 1.0]))
     tensor([-0.7500,  0.0000,  0.5000])
     """
-    if out is not None:
-        return _softsign_out(x, out=out)
-    # Eager calls take the C++ entry point, which skips torch.ops' argument
+    # Eager calls take the C++ entry points, which skip torch.ops' argument
     # parsing; torch.compile and torch.export trace the operator itself, and
     # ONNX export (torch.export-based) the ONNX operator (softsign_ext.onnx).
+    if out is not None:
+        return _softsign_out(x, out=out) if is_compiling() else _C.softsign_out(x, out)
     if not is_compiling():
         return _C.softsign(x)
     return softsign_node(x) if in_onnx_export() else _softsign(x)

@@ -1,5 +1,5 @@
-"""The tree keeps the shape the README describes: no module imports from the package that
-holds it, and the README's layout tables name every source file and nothing that is gone."""
+"""The tree keeps the shape docs/layout.md describes: no module imports from the package that
+holds it, and the layout tables name every source file and nothing that is gone."""
 
 import ast
 import re
@@ -60,12 +60,12 @@ def test_no_module_imports_from_the_package_that_holds_it(path):
     assert _imports_from_a_holder(path) == []
 
 
-def _readme_paths() -> set[str]:
-    return set(re.findall(r"`((?:csrc|softsign_ext)/[^`\s]*)`", (ROOT / "README.md").read_text()))
+def _documented_paths() -> set[str]:
+    return set(re.findall(r"`((?:csrc|softsign_ext)/[^`\s]*)`", (ROOT / "docs" / "layout.md").read_text()))
 
 
-def test_readme_layout_names_every_source_file():
-    named = _readme_paths()
+def test_layout_names_every_source_file():
+    named = _documented_paths()
     sources = [p for p in (ROOT / "csrc").rglob("*") if p.is_file()]
     sources += [p for p in PACKAGE.glob("*.py") if p.name not in GENERATED]
     missing = sorted(str(p.relative_to(ROOT)) for p in sources if str(p.relative_to(ROOT)) not in named)
@@ -74,8 +74,8 @@ def test_readme_layout_names_every_source_file():
     assert missing == []
 
 
-def test_readme_names_no_path_that_is_gone():
-    assert sorted(path for path in _readme_paths() if not (ROOT / path).exists()) == []
+def test_layout_names_no_path_that_is_gone():
+    assert sorted(path for path in _documented_paths() if not (ROOT / path).exists()) == []
 
 
 def test_subpackages_list_their_modules():

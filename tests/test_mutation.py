@@ -1,6 +1,7 @@
 """The in-place softsign_ and the out= form: values, and PyTorch's in-place and out= rules
 and autograd. (Their opcheck is in test_opcheck.py, their compilation in test_compile.py.)"""
 
+import sys
 import warnings
 
 import pytest
@@ -165,27 +166,85 @@ def test_out_promotes_integers(device):
     torch.testing.assert_close(out, F.softsign(x))
 
 
-def _resize_warnings(call, capfd) -> str:
-    """PyTorch's resize warnings that `call` gave: torch 2.11 prints the C++ warning of a
-    torch.ops call to stderr, later releases raise it as a Python UserWarning."""
-    capfd.readouterr()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        call()
-    printed = capfd.readouterr().err
-    return printed + "".join(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+# Out dtypes for a float32 result: wider, narrower, complex (PyTorch casts the result to
+# them), integer and bool (PyTorch refuses them).
+OUT_DTYPES = [torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.complex128, torch.int64,
+              torch.int32, torch.bool]
+
+
+def _outcome(call):
+    """("ok", result) or ("raises", the error's type and message with the operator's name
+    left out)."""
+    try:
+        return "ok", call()
+    except RuntimeError as error:
+        return "raises", (type(error), str(error).split("\n")[0])
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_out_is_resized_like_pytorch_out_arguments(device, capfd):
+@pytest.mark.parametrize("out_dtype", OUT_DTYPES, ids=str)
+def test_out_dtype_follows_pytorch_casting(out_dtype, device):
+    # PyTorch's rule for the out= of its unary float operators, torch.tanh's: the result is
+    # computed in its own dtype and cast to out's where that cast is allowed.
+    x = random_input((4, 6), torch.float32, device)
+    ours = _outcome(lambda: softsign_ext.softsign(x, out=torch.full((4, 6), 7, dtype=out_dtype, device=device)))
+    theirs = _outcome(lambda: torch.tanh(x, out=torch.full((4, 6), 7, dtype=out_dtype, device=device)))
+    assert ours[0] == theirs[0]
+    if ours[0] == "raises":
+        assert ours[1] == theirs[1]
+        return
+    assert ours[1].dtype == out_dtype
+    torch.testing.assert_close(ours[1], F.softsign(x).to(out_dtype), rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_out_dtype_cast_of_integer_and_half_inputs(device):
+    # An integer input's result is the default float dtype, then cast; a half input's is
+    # rounded to half first, as PyTorch does (torch.tanh of the same inputs agrees).
+    integers = torch.randint(-50, 50, (40,), device=device)
+    wide = softsign_ext.softsign(integers, out=torch.empty(40, dtype=torch.float64, device=device))
+    assert torch.equal(wide, F.softsign(integers).double())
+    half = random_input((40,), torch.float16, device, with_specials=False)
+    widened = softsign_ext.softsign(half, out=torch.empty(40, device=device))
+    assert torch.equal(widened, softsign_ext.softsign(half).float())
+
+
+def test_out_dtype_under_compile_and_torchscript():
+    x = random_input((4, 6), torch.float32, "cpu", with_specials=False)
+
+    def f(x, out):
+        return softsign_ext.softsign(x, out=out)
+
+    compiled = torch.compile(f, fullgraph=True, backend="inductor")
+    scripted = torch.jit.script(f)
+    for call in (compiled, scripted):
+        for out_dtype in (torch.float64, torch.float16):
+            out = torch.empty(4, 6, dtype=out_dtype)
+            call(x, out)
+            torch.testing.assert_close(out, F.softsign(x).to(out_dtype), rtol=0, atol=0)
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long|not safe"):
+            call(x, torch.empty(4, 6, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_out_is_resized_like_pytorch_out_arguments(device):
     x = random_input((4, 6), torch.float32, device)
     empty = torch.empty(0, device=device)
-    assert "resized" not in _resize_warnings(lambda: softsign_ext.softsign(x, out=empty), capfd)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        softsign_ext.softsign(x, out=empty)
+    assert [str(w.message) for w in caught if "resized" in str(w.message)] == []
     assert empty.shape == x.shape
     assert_same_values(empty, softsign_reference(x))
     wrong = torch.empty(5, device=device)
-    warned = _resize_warnings(lambda: softsign_ext.softsign(x, out=wrong), capfd)
-    assert "An output with one or more elements was resized" in warned
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        softsign_ext.softsign(x, out=wrong); line = sys._getframe().f_lineno  # noqa: E702
+        torch.tanh(x, out=torch.empty(5, device=device)); tanh_line = sys._getframe().f_lineno  # noqa: E702
+    resized = [w for w in caught if "An output with one or more elements was resized" in str(w.message)]
+    # As torch.tanh's: a UserWarning that points at the caller's line.
+    assert [(w.category, w.filename, w.lineno) for w in resized] == [(UserWarning, __file__, line),
+                                                                      (UserWarning, __file__, tanh_line)]
     assert wrong.shape == x.shape
     assert_same_values(wrong, softsign_reference(x))
 
@@ -197,8 +256,8 @@ def _sentinel(shape, device, dtype=torch.float32):
 @pytest.mark.parametrize("device", DEVICES)
 def test_out_errors_write_nothing(device):
     x = random_input((4, 6), torch.float32, device)
-    out = _sentinel((4, 6), device, torch.float64)
-    with pytest.raises(TypeError, match="out has dtype Double but the result has dtype Float"):
+    out = _sentinel((4, 6), device, torch.int64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         softsign_ext.softsign(x, out=out)
     assert (out == 42).all()
     # Memory owned outside PyTorch (here through DLPack) cannot grow.
@@ -206,8 +265,8 @@ def test_out_errors_write_nothing(device):
     with pytest.raises(RuntimeError, match="storage, which PyTorch cannot resize, is too small"):
         softsign_ext.softsign(x, out=fixed)
     assert (fixed == 42).all() and fixed.shape == (3,)
-    # Broadcasting into out is not softsign's business either.
-    with pytest.raises(TypeError, match="result has dtype Float"):
+    # An integer input's result is a float: an integer out cannot take it either.
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
         softsign_ext.softsign(torch.arange(3, device=device), out=torch.empty(3, dtype=torch.int64, device=device))
 
 

@@ -413,7 +413,7 @@ at::Tensor& softsign_out_autograd(c10::DispatchKeySet keys, const at::Tensor& x,
     handles::softsign_out().redispatch(keys & c10::after_autograd_keyset, x, out);
   }
   if (new_tangent.defined()) {
-    write_tangent(out, new_tangent);
+    write_tangent(out, new_tangent.to(out.scalar_type()));  // out='s cast
   }
   return out;
 }

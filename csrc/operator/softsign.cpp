@@ -122,9 +122,12 @@ at::ScalarType check_softsign_input(const at::Tensor& x) {
 
 void check_softsign_out(const at::Tensor& x, const at::Tensor& out) {
   const at::ScalarType dtype = check_softsign_input(x);
-  TORCH_CHECK_TYPE(out.scalar_type() == dtype, "softsign: out has dtype ",
-                   out.scalar_type(), " but the result has dtype ", dtype,
-                   "; pass an out tensor of dtype ", dtype);
+  // PyTorch's rule for out= of its unary float operators: the result, in its
+  // own dtype, is cast to out's, which must be a dtype it can be cast to
+  // (a float result into any floating or complex out, not into an integer or
+  // bool one); the same error as theirs.
+  TORCH_CHECK(at::canCast(dtype, out.scalar_type()), "result type ", dtype,
+              " can't be cast to the desired output type ", out.scalar_type());
   TORCH_CHECK(out.device() == x.device(), "softsign: out is on ",
               out.device(), " but x is on ", x.device(),
               "; both must be on one device");
@@ -176,12 +179,13 @@ at::Tensor& softsign_out_with(const at::Tensor& x, at::Tensor& out,
   const bool interleaved = out_interleaves_x(out, x);
   check_out_can_take_shape(out, x.sizes());
   at::native::resize_output(out, x.sizes());
-  const at::Tensor input = promoted(x, out.scalar_type());
   if (out.numel() > 0) {
-    if (interleaved) {
-      out.copy_(softsign_with(input, kernel));
+    // The kernels write their own dtype; into an out of another, or one that
+    // may interleave with x, the result goes through a temporary.
+    if (interleaved || out.scalar_type() != check_softsign_input(x)) {
+      out.copy_(softsign_with(x, kernel));
     } else {
-      kernel(out, input);
+      kernel(out, promoted(x, out.scalar_type()));
     }
   }
   return out;
@@ -239,8 +243,11 @@ at::Tensor& write_functional_result(at::Tensor& mutated, const at::Tensor& x) {
   at::Tensor result;
   {
     const at::AutoDispatchSkipFunctionalize guard;
-    result = handles::softsign().call(
-        impl::isFunctionalTensor(x) ? impl::from_functional_tensor(x) : x);
+    result = handles::softsign()
+                 .call(impl::isFunctionalTensor(x)
+                           ? impl::from_functional_tensor(x)
+                           : x)
+                 .to(mutated.scalar_type());  // out= casts, as eager does
   }
   impl::replace_(mutated, result);
   impl::commit_update(mutated);

@@ -1,9 +1,9 @@
 // The Python module softsign_ext._C. Importing it loads this library, whose
 // static initializers register the operators. It also holds the eager entry
-// points of softsign(x) and softsign_(x): for a plain tensor they call the
-// operator through the C++ dispatcher, as torch's own Python bindings do,
-// instead of through torch.ops, whose generic argument parsing adds to every
-// call (benchmarks/README.md, small calls). Any other argument (tensor
+// points of softsign(x), softsign(x, out=out) and softsign_(x): for plain
+// tensors they call the operator through the C++ dispatcher, as torch's own
+// Python bindings do, instead of through torch.ops, whose generic argument
+// parsing adds to every call (benchmarks/README.md, small calls). Any other argument (tensor
 // subclasses, FX proxies, objects with __torch_function__, or any call while a
 // TorchFunctionMode is active) goes to the torch.ops operator, so that it sees
 // the same call as before.
@@ -14,6 +14,8 @@
 
 #include <iterator>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "operator/softsign.h"
 #include "cpu/softsign_kernel.h"
@@ -21,14 +23,14 @@
 namespace softsign_ext {
 namespace {
 
-// torch.ops.softsign_ext.<name>.default, looked up on first use (the
+// torch.ops.softsign_ext.<name>.<overload>, looked up on first use (the
 // library's import registers it) and kept for the life of the process.
-PyObject* torch_op(const char* name) {
+PyObject* torch_op(const char* name, const char* overload = "default") {
   pybind11::object op = pybind11::module_::import("torch")
                             .attr("ops")
                             .attr("softsign_ext")
                             .attr(name)
-                            .attr("default");
+                            .attr(overload);
   return op.release().ptr();
 }
 
@@ -58,6 +60,78 @@ PyObject* softsign(PyObject* /*module*/, PyObject* x) {
   return call_operator(x, "softsign", op, [](const at::Tensor& t) {
     return handles::softsign().call(t);
   });
+}
+
+// The C++ warnings of one call (out='s resize warning), kept to be raised in
+// Python one frame further out than torch raises them: at the line that called
+// softsign_ext.softsign, not at softsign_ext's own call of this module.
+class CallerWarnings : public c10::WarningHandler {
+ public:
+  void process(const c10::Warning& warning) override {
+    warnings_.push_back(warning);
+  }
+
+  // Raises them (stacklevel 2); false when a warnings filter turned one into
+  // an exception, which is then set.
+  bool raise() const {
+    for (const c10::Warning& warning : warnings_) {
+      std::string message = warning.msg();
+      if (!warning.verbatim()) {  // as torch words its own
+        message += " (Triggered internally at " +
+                   std::string(warning.source_location().file) + ":" +
+                   std::to_string(warning.source_location().line) + ".)";
+      }
+      PyObject* category =
+          std::holds_alternative<c10::DeprecationWarning>(warning.type())
+              ? PyExc_DeprecationWarning
+              : PyExc_UserWarning;
+      if (PyErr_WarnEx(category, message.c_str(), 2) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::vector<c10::Warning> warnings_;
+};
+
+// softsign(x, out=out): the out= operator through the dispatcher for plain
+// tensors, else through torch.ops.softsign_ext.softsign.out.
+PyObject* softsign_out(PyObject* /*module*/, PyObject* const* args,
+                       Py_ssize_t nargs) {
+  HANDLE_TH_ERRORS
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "softsign_out takes x and out");
+    return nullptr;
+  }
+  PyObject* x = args[0];
+  PyObject* out = args[1];
+  if (THPVariable_CheckExact(x) && THPVariable_CheckExact(out) &&
+      !at::impl::torch_function_mode_enabled()) {
+    CallerWarnings warnings;
+    {
+      const c10::WarningUtils::WarningHandlerGuard collect(&warnings);
+      const pybind11::gil_scoped_release no_gil;
+      at::Tensor result = THPVariable_Unpack(out);
+      handles::softsign_out().call(THPVariable_Unpack(x), result);
+    }
+    if (!warnings.raise()) {
+      return nullptr;
+    }
+    Py_INCREF(out);
+    return out;
+  }
+  static PyObject* op = nullptr;
+  if (op == nullptr) {
+    op = torch_op("softsign", "out");
+  }
+  const pybind11::dict kwargs(pybind11::arg("out") =
+                                  pybind11::handle(out));
+  const pybind11::tuple positional =
+      pybind11::make_tuple(pybind11::handle(x));
+  return PyObject_Call(op, positional.ptr(), kwargs.ptr());
+  END_HANDLE_TH_ERRORS
 }
 
 PyObject* softsign_inplace(PyObject* /*module*/, PyObject* x) {
@@ -102,6 +176,13 @@ PyMethodDef methods[] = {
      "softsign_($module, x, /)\n--\n\n"
      "torch.ops.softsign_ext.softsign_.default(x), called through the C++ "
      "dispatcher when x is a plain tensor."},
+    {"softsign_out", reinterpret_cast<PyCFunction>(
+                         reinterpret_cast<void (*)()>(softsign_out)),
+     METH_FASTCALL,
+     "softsign_out($module, x, out, /)\n--\n\n"
+     "torch.ops.softsign_ext.softsign.out(x, out=out), called through the C++ "
+     "dispatcher when x and out are plain tensors; its warnings are raised at "
+     "the caller of the function that called this one."},
     {"supported_dtypes", supported_dtypes, METH_NOARGS,
      "supported_dtypes($module, /)\n--\n\n"
      "The names of the dtypes the kernels are compiled for."},
