@@ -25,3 +25,18 @@ build_wheel() {
   MAX_JOBS=${MAX_JOBS:-2} python -m pip wheel -q --no-build-isolation --no-deps -w "$1" .
   ls "$1"/softsign_ext-*.whl
 }
+
+# run_steps STEP...: runs each STEP (a function the caller defines), printing its time and,
+# at the end, every step's time and the total.
+run_steps() {
+  local step start total=$SECONDS times=()
+  for step in "$@"; do
+    declare -F "$step" >/dev/null || { echo "unknown step $step" >&2; return 2; }
+    echo "=== step $step"
+    start=$SECONDS
+    "$step"
+    times+=("$step $((SECONDS - start)) s")
+    echo "=== step $step: $((SECONDS - start)) s"
+  done
+  printf '=== %s\n' "${times[@]}" "total $((SECONDS - total)) s"
+}

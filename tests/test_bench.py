@@ -20,6 +20,7 @@ from softsign_ext.bench.bandwidth import measure_case
 from softsign_ext.bench.cases import LAYOUTS, Case, make_input
 from softsign_ext.bench.records import Record
 from softsign_ext.onnx import missing_onnx_packages
+import softsign_ext
 
 # The fields benchmarks/README.md documents for every record.
 FIELDS = {"kind", "impl", "direction", "dtype", "shape", "median_ms", "mean_ms", "gbps", "pct_of_copy",
@@ -462,3 +463,24 @@ def test_main_job_prints_only_its_own_lines_with_progress_into_a_log(tmp_path):
     assert lines and all(re.fullmatch(r"\[\d+/\d+ done\] .+", line) for line in lines), done.stderr
     assert lines[0] == "[0/4 done] float32 64x64 contiguous"
     assert "float32 64x64" in done.stdout and "every implementation matched float64 math" in done.stdout
+    # Its second line says what the build holds and why, as build_info does.
+    assert done.stdout.splitlines()[1] == common.build_summary()
+    assert softsign_ext.build_info["cuda_reason"] in done.stdout.splitlines()[1]
+
+
+def test_every_row_and_column_of_the_main_tables_is_explained(monkeypatch):
+    # A newcomer's run: each implementation a table shows, and each column, has a line in the
+    # legend above the tables.
+    monkeypatch.setattr(small_calls, "SMALL_CALLS_PER_ROUND", 2)
+    device = torch.device("cpu")
+    records = measure_case(Case((8, 64), "float32", ("forward", "backward")),
+                           list(impls.IMPLS), device, cli._NoProgress(), "wall")
+    records += small_calls.small_call_records(list(impls.IMPLS), device, cli._NoProgress())
+    text = report.format_table(records)
+    legend = "\n".join(report.LEGENDS.values())
+    named = [impl for impl in dict.fromkeys(r.impl for r in records)
+             if re.search(rf"(?<![\w.]){re.escape(impl)}(?!\w)", legend)]
+    assert named == list(dict.fromkeys(r.impl for r in records))
+    columns = re.search(r"direction impl +(.+)", text)[1].split("  ")
+    assert [c.strip() for c in columns if c.strip() and c.strip() not in legend] == []
+    assert "device" not in text.lower().replace("device timing", "")

@@ -148,12 +148,13 @@ def test_gradcheck_every_mode(device):
     x = (z / (1 + z.abs()) * 3).requires_grad_()  # magnitudes away from the kink at 0
     kinds = dict(check_forward_ad=True, check_backward_ad=True, check_batched_grad=True,
                  check_batched_forward_grad=True)
-    assert torch.autograd.gradcheck(softsign_ext.softsign, (x,), **kinds)
-    assert torch.autograd.gradgradcheck(softsign_ext.softsign, (x,), check_fwd_over_rev=True,
-                                        check_rev_over_rev=True, check_batched_grad=True)
+    # gradcheck and gradgradcheck raise GradcheckError on a wrong derivative.
+    torch.autograd.gradcheck(softsign_ext.softsign, (x,), **kinds)
+    torch.autograd.gradgradcheck(softsign_ext.softsign, (x,), check_fwd_over_rev=True, check_rev_over_rev=True,
+                                 check_batched_grad=True)
     grad = random_complex_input((3, 5), torch.complex128, device, with_specials=False).requires_grad_()
-    assert torch.autograd.gradcheck(softsign_ext.softsign_backward, (grad, x), **kinds)
-    assert torch.autograd.gradgradcheck(softsign_ext.softsign_backward, (grad, x), check_fwd_over_rev=True)
+    torch.autograd.gradcheck(softsign_ext.softsign_backward, (grad, x), **kinds)
+    torch.autograd.gradgradcheck(softsign_ext.softsign_backward, (grad, x), check_fwd_over_rev=True)
 
 
 def _real_loss(f):

@@ -52,6 +52,7 @@ def test_opcheck_mutating_forms(shape, device):
     x = random_input(shape, torch.float32, device, with_specials=False)
     torch.library.opcheck(ops.softsign_.default, (x.clone(),))
     torch.library.opcheck(ops.softsign.out, (x,), {"out": torch.empty_like(x)})
+    torch.library.opcheck(ops.softsign.out, (x,), {"out": torch.empty_like(x, dtype=torch.float64)})  # cast
     # On an input that requires grad, AOTAutograd returns a new tensor rather than the
     # mutated input for a custom op's in-place form, so the gradient with respect to that
     # very input is None where eager's is 1 (torch 2.15's opcheck compares them). The
@@ -65,7 +66,9 @@ def test_meta_kernels_of_mutating_forms():
     assert ops.softsign_(x) is x
     out = torch.empty(0, device="meta")
     assert ops.softsign.out(x, out=out) is out and out.shape == (2, 3)
-    with pytest.raises(TypeError, match="out has dtype"):
-        ops.softsign.out(x, out=torch.empty(2, 3, dtype=torch.float16, device="meta"))
+    wider = torch.empty(0, dtype=torch.float64, device="meta")
+    assert ops.softsign.out(x, out=wider) is wider and (wider.shape, wider.dtype) == ((2, 3), torch.float64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Int"):
+        ops.softsign.out(x, out=torch.empty(2, 3, dtype=torch.int32, device="meta"))
     with pytest.raises(TypeError, match="softsign_"):
         ops.softsign_(torch.empty(3, dtype=torch.int32, device="meta"))

@@ -14,7 +14,7 @@ import torch
 
 from .bandwidth import jobs, measure_case
 from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases
-from .common import device_name, dtype_name, format_shape
+from .common import build_summary, device_name, dtype_name, format_shape
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
@@ -273,6 +273,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.submission and not args.kernelbench:
         parser.error("--submission is timed by --kernelbench; add --kernelbench")
     print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
+    print(build_summary())
 
     if args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE

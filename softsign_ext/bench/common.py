@@ -9,7 +9,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
-from .._library import cpu_capability
+from .._library import build_info, cpu_capability
 from .records import Record
 from .timing import time_calls
 
@@ -45,6 +45,14 @@ def device_name(device: torch.device) -> str:
     isa = " ".join(flag for flag in ISA_FLAGS if flag in flags) or "none listed"
     return (f"{model} ({torch.get_num_threads()} threads; flags: {isa}; "
             f"softsign_ext kernels: {cpu_capability()})")
+
+
+def build_summary() -> str:
+    """What this softsign_ext install holds and why (softsign_ext.build_info), in a line or two."""
+    cuda = (f"CUDA kernels built for {build_info['cuda_arch_list']}" if build_info["cuda"] is not None
+            else "no CUDA kernels")
+    return (f"softsign_ext built against torch {build_info['torch']}: {cuda} ({build_info['cuda_reason']}); "
+            f"CPU kernels for {', '.join(build_info['cpu_capabilities'])} ({cpu_capability()} in use)")
 
 
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:

@@ -14,11 +14,30 @@ from .records import Record
 from .transforms import AGAIN as TRANSFORM_AGAIN
 from .timing import TIMINGS
 
-PCT_OF_COPY_NOTE = (
-    "% copy: GB/s (each tensor read or written once) over x.clone()'s at the same size in the same run. "
-    "A backward moves three tensors to a copy's two, so it can pass 100; on a CPU each forward also "
-    "faults in its fresh output as the copy does, and what is left over 100 is timing noise."
-)
+# What each table's rows and columns are, printed once above the tables of that kind.
+LEGENDS = {
+    "bandwidth": """\
+How to read the tables below (one per dtype and shape):
+  rows        copy = x.clone(), the floor of a memory-bound op; softsign_ext = softsign_ext.softsign;
+              eager = F.softsign; compile = torch.compile(F.softsign)
+  direction   forward: y = f(x); backward: autograd.grad of a graph kept from one forward (the
+              gradient alone); fwd+bwd: both
+  median ms   time per call (lower is better)
+  GB/s        each tensor read or written once per call (forward 2, backward 3, fwd+bwd 5 tensors)
+  % copy      GB/s over copy's at the same size in the same run (100 = copy speed). A backward moves
+              three tensors to a copy's two, so it can pass 100; on a CPU each forward also faults in
+              its fresh output as the copy does, and what is left over 100 is timing noise
+  vs eager    eager's time over this row's, a speedup: above 1.00x this row is faster
+  vs compile  compile's time over this row's, the same way round
+  peak MiB    memory one call allocates beyond what it was given, at its peak, its result included
+              (the result's own size: no temporary)""",
+    "small_call": """\
+How to read the small-call tables: the host's cost of one call on a small float32 tensor, where
+launching is the whole cost (us per call, lower is better). softsign_ext = softsign_ext.softsign(x)
+beside torch.neg(x), a native operator (what one call into torch's C++ costs), and ModelNew(),
+softsign_ext's module, beside nn.Tanh(), a native activation module (what a module call costs);
+eager = F.softsign(x); compile = torch.compile(F.softsign)(x).""",
+}
 
 
 def _bandwidth_table(title: str, rows: list[Record]) -> list[str]:
@@ -164,7 +183,8 @@ def format_table(records: list[Record]) -> str:
     groups: dict[tuple, list[Record]] = {}
     for r in records:
         groups.setdefault((r.kind, r.extra.get("graph"), r.dtype, tuple(r.shape), r.layout), []).append(r)
-    lines = []
+    kinds = dict.fromkeys(r.kind for r in records)
+    lines = ["\n" + LEGENDS[kind] for kind in kinds if kind in LEGENDS]
     for (kind, _graph, dtype, shape, layout), rows in groups.items():
         title = f"{dtype} {format_shape(shape)}" + ("" if layout == "contiguous" else f" {layout}")
         lines += TABLES[kind](title, rows)
@@ -178,8 +198,6 @@ def format_table(records: list[Record]) -> str:
         lines.append("\n" + TRANSFORM_RATIO_NOTE)
     if any(r.kind == "onnx" for r in records):
         lines.append("\n" + ONNX_RATIO_NOTE)
-    if any(r.kind == "bandwidth" and r.pct_of_copy is not None for r in records):
-        lines.append("\n" + PCT_OF_COPY_NOTE)
     return "\n".join(lines)
 
 

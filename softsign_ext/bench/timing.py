@@ -20,7 +20,7 @@ from torch.profiler import ProfilerActivity, profile
 TIMINGS = {
     "device": "device time (CUDA events, the host's launch path hidden)",
     "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
-    "wall": "wall-clock time (host clock, device synchronized)",
+    "wall": "wall-clock time (host clock)",
 }
 # Timed calls until this much time has passed, within these bounds.
 TIME_BUDGET_S = 0.5
