@@ -6,8 +6,14 @@ CUDA kernels whenever the installed torch has CUDA and a matching nvcc is found 
 GPU need not be visible). Build with `pip install --no-build-isolation .`: the
 libraries must be compiled against the torch that will load them.
 
+Where executorch is installed, a third library, softsign_ext/lib/libsoftsign_ext_executorch.so,
+holds the operator's kernel for ExecuTorch's runtime (no torch: executorch's headers and
+libexecutorch.so).
+
 Environment:
   SOFTSIGN_EXT_CUDA=1 / =0   force the CUDA kernels on (error if impossible) or off.
+  SOFTSIGN_EXT_EXECUTORCH=1 / =0
+                             force the ExecuTorch kernel on (error if impossible) or off.
   TORCH_CUDA_ARCH_LIST       GPU architectures; when unset, the visible GPUs', or
                              DEFAULT_CUDA_ARCH_LIST below when none is visible.
   MAX_JOBS                   parallel compile jobs (torch.utils.cpp_extension).
@@ -17,6 +23,7 @@ What was built is written to softsign_ext/_build_info.py (softsign_ext.build_inf
 
 import glob
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import platform
@@ -79,10 +86,12 @@ CPU_KERNEL_SOURCE = "csrc/cpu/softsign_kernel.cpp"
 # kernels: no Python) and the Python binding layer over it, softsign_ext._C's own.
 OPERATOR_FOLDERS = ("operator", "cpu", "cuda")
 BINDING_FOLDER = "python"
-# The operator library's extension name (its file is operator_library_file's) and the
-# Python module's.
+# The operator library's extension name (its file is library_file's), the Python module's and
+# the ExecuTorch kernel library's.
 OPERATOR_LIBRARY = "softsign_ext.lib.softsign_ext"
 BINDING_MODULE = "softsign_ext._C"
+EXECUTORCH_LIBRARY = "softsign_ext.lib.softsign_ext_executorch"
+EXECUTORCH_FOLDER = "executorch"
 BUILD_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "softsign_ext", "_build_info.py")
 
 
@@ -189,10 +198,58 @@ def cpu_capabilities(machine: str, platform_name: str) -> dict[str, list[str]]:
     return levels
 
 
+def library_file(name: str, platform_name: str) -> str:
+    """A library extension's file name: a plain shared library (libsoftsign_ext.so for
+    OPERATOR_LIBRARY), not a Python module's name, as C++ linkers look for it."""
+    return "lib" + name.rpartition(".")[2] + (".dylib" if platform_name == "darwin" else ".so")
+
+
 def operator_library_file(platform_name: str) -> str:
-    """The operator library's file name: a plain shared library (libsoftsign_ext.so), not
-    a Python module's name, as C++ linkers look for it."""
-    return "libsoftsign_ext" + (".dylib" if platform_name == "darwin" else ".so")
+    return library_file(OPERATOR_LIBRARY, platform_name)
+
+
+def executorch_plan(forced: Optional[str]) -> tuple[Optional[dict], str]:
+    """Where the installed executorch keeps its headers and libraries ({"root", "version",
+    "threadpool"}; None when the ExecuTorch kernel is not built), and why. Reads the package's
+    files without importing it. Raises where SOFTSIGN_EXT_EXECUTORCH=1 asks for what cannot be
+    built."""
+    if forced not in (None, "", "0", "1"):
+        raise RuntimeError(f"SOFTSIGN_EXT_EXECUTORCH must be 0 or 1, not {forced!r}")
+    if forced == "0":
+        return None, "SOFTSIGN_EXT_EXECUTORCH=0: no ExecuTorch kernel"
+    spec = importlib.util.find_spec("executorch")
+    root = next(iter(spec.submodule_search_locations), None) if spec and spec.submodule_search_locations else None
+    if root is None:
+        reason = "executorch is not installed (pip install executorch, then rebuild, for ExecuTorch's kernel)"
+    elif not (os.path.exists(os.path.join(root, "include", "executorch", "runtime", "kernel", "operator_registry.h"))
+              and os.path.exists(os.path.join(root, "lib", "libexecutorch.so"))):
+        reason = f"the executorch at {root} ships no C++ headers or libexecutorch.so (a wheel of 1.5 or newer does)"
+    else:
+        version = importlib.metadata.version("executorch")
+        threadpool = os.path.exists(os.path.join(root, "lib", "libexecutorch_threadpool.so"))
+        return {"root": root, "version": version, "threadpool": threadpool}, f"executorch {version}"
+    if forced == "1":
+        raise RuntimeError(f"SOFTSIGN_EXT_EXECUTORCH=1, but {reason}")
+    return None, f"{reason}: no ExecuTorch kernel (SOFTSIGN_EXT_EXECUTORCH=1 makes this an error)"
+
+
+def executorch_library(executorch: dict) -> setuptools.Extension:
+    """The ExecuTorch kernel library: csrc/executorch/ and the math, compiled against the
+    installed executorch's headers and its vendored c10 (not torch's), linked to its runtime,
+    which holds the kernel registry (and its thread pool where it ships one)."""
+    root = executorch["root"]
+    include = os.path.join(root, "include")
+    defines = ["-DC10_USING_CUSTOM_GENERATED_MACROS"] + (["-DET_USE_THREADPOOL"] if executorch["threadpool"] else [])
+    link_args = ["-Wl,--no-undefined", f"-Wl,-soname,{library_file(EXECUTORCH_LIBRARY, sys.platform)}",
+                 f"-Wl,-rpath,{os.path.join(root, 'lib')}",
+                 origin_rpath(sys.platform, os.path.join("..", "..", "executorch", "lib"))]
+    return setuptools.Extension(
+        EXECUTORCH_LIBRARY, sources_in([EXECUTORCH_FOLDER], "cpp"),
+        include_dirs=[include, os.path.join(include, "executorch", "runtime", "core", "portable_type", "c10"),
+                      os.path.abspath("csrc")],
+        library_dirs=[os.path.join(root, "lib")],
+        libraries=["executorch"] + (["executorch_threadpool"] if executorch["threadpool"] else []),
+        extra_compile_args={"cxx": ["-O3", *defines]}, extra_link_args=link_args, language="c++")
 
 
 def origin_rpath(platform_name: str, folder: str) -> str:
@@ -207,16 +264,17 @@ class BuildLibraries(BuildExtension):
     linked to it."""
 
     # (setuptools asks for a file name with the extension's full name, and for a path with
-    # its last part: the operator library answers both.)
+    # its last part: the libraries answer both.)
     def get_ext_filename(self, fullname: str) -> str:
-        if fullname == OPERATOR_LIBRARY:
-            return os.path.join(*fullname.split(".")[:-1], operator_library_file(sys.platform))
+        if fullname in (OPERATOR_LIBRARY, EXECUTORCH_LIBRARY):
+            return os.path.join(*fullname.split(".")[:-1], library_file(fullname, sys.platform))
         return super().get_ext_filename(fullname)
 
     def get_ext_fullpath(self, ext_name: str) -> str:
         path = super().get_ext_fullpath(ext_name)
-        if self.get_ext_fullname(ext_name) == OPERATOR_LIBRARY:
-            return os.path.join(os.path.dirname(path), operator_library_file(sys.platform))
+        fullname = self.get_ext_fullname(ext_name)
+        if fullname in (OPERATOR_LIBRARY, EXECUTORCH_LIBRARY):
+            return os.path.join(os.path.dirname(path), library_file(fullname, sys.platform))
         return path
 
     def copy_extensions_to_source(self) -> None:
@@ -228,7 +286,7 @@ class BuildLibraries(BuildExtension):
     def build_extension(self, ext) -> None:
         if ext.name == OPERATOR_LIBRARY:
             self.add_cpu_kernel_objects(ext)
-        else:
+        elif ext.name == BINDING_MODULE:
             ext.extra_objects = [*ext.extra_objects, self.get_ext_fullpath(OPERATOR_LIBRARY)]
         super().build_extension(ext)
 
@@ -275,9 +333,11 @@ def source_hash(root: str = "csrc") -> str:
 
 
 def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional[str], cuda_plan: str,
-                     cpu_levels: list[str]) -> None:
+                     cpu_levels: list[str], executorch: Optional[dict], executorch_why: str) -> None:
     """What this build is, for softsign_ext.build_info, the torch check at import, the
-    error a CPU-only build gives CUDA tensors and torch.compile's cache key."""
+    error a CPU-only build gives CUDA tensors, torch.compile's cache key and
+    softsign_ext.executorch."""
+    executorch_library_path = "lib/" + library_file(EXECUTORCH_LIBRARY, sys.platform) if executorch else None
     with open(path, "w") as f:
         f.write(
             "# Written by setup.py when softsign_ext._C was built; not tracked by git.\n"
@@ -288,6 +348,9 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
             f"CPU_CAPABILITIES = {tuple(cpu_levels)!r}\n"
             f"SOURCE_HASH = {source_hash()!r}\n"
             f"OPERATOR_LIBRARY = {'lib/' + operator_library_file(sys.platform)!r}\n"
+            f"EXECUTORCH_VERSION = {executorch['version'] if executorch else None!r}\n"
+            f"EXECUTORCH_PLAN = {executorch_why!r}\n"
+            f"EXECUTORCH_LIBRARY = {executorch_library_path!r}\n"
         )
 
 
@@ -328,16 +391,18 @@ def extensions() -> list:
     nvcc = nvcc_version(CUDA_HOME)
     with_cuda, why = cuda_plan(os.environ.get("SOFTSIGN_EXT_CUDA"), torch.version.cuda, CUDA_HOME, nvcc)
     print(f"softsign_ext: {why}")
+    executorch, executorch_why = executorch_plan(os.environ.get("SOFTSIGN_EXT_EXECUTORCH"))
+    print(f"softsign_ext: ExecuTorch kernel: {executorch_why}")
     operator_sources = [path for path in sources_in(OPERATOR_FOLDERS, "cpp") if path != CPU_KERNEL_SOURCE]
     if with_cuda:
         os.environ["TORCH_CUDA_ARCH_LIST"] = arch_list = cuda_arch_list()
         print(f"softsign_ext: building the CPU and CUDA kernels for {arch_list}")
-        write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels)
+        write_build_info(BUILD_INFO, nvcc, arch_list, why, cpu_levels, executorch, executorch_why)
         library = CUDAExtension(
             OPERATOR_LIBRARY, operator_sources + sources_in(OPERATOR_FOLDERS, "cu"), include_dirs=include_dirs,
             extra_compile_args={**compile_args, "nvcc": ["-O3"]}, extra_link_args=library_link_args)
     else:
-        write_build_info(BUILD_INFO, None, None, why, cpu_levels)
+        write_build_info(BUILD_INFO, None, None, why, cpu_levels, executorch, executorch_why)
         library = CppExtension(OPERATOR_LIBRARY, operator_sources, include_dirs=include_dirs,
                                extra_compile_args=compile_args, extra_link_args=library_link_args)
     library.libraries.remove("torch_python")
@@ -347,7 +412,7 @@ def extensions() -> list:
     # to one CPython and one torch version anyway, as torch is.
     binding = CppExtension(BINDING_MODULE, sources_in([BINDING_FOLDER], "cpp"), include_dirs=include_dirs,
                            extra_compile_args=compile_args, extra_link_args=[origin_rpath(sys.platform, "lib")])
-    return [library, binding]
+    return [library, binding] + ([executorch_library(executorch)] if executorch else [])
 
 
 def torch_requirement() -> str:

@@ -2,20 +2,21 @@
 
 Importing this package loads the compiled operators ``torch.ops.softsign_ext.softsign``
 and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C++ autograd;
-``_library``), and tells torch.compile's Inductor to fuse them (``inductor``). This file
+``_library``), tells torch.compile's Inductor to fuse them (``inductor``) and ExecuTorch's
+runtime, once imported, to run them (``executorch``). This file
 only gathers the public names; each module does its own work on import.
 """
 
 import sys
 
-from . import inductor
+from . import executorch, inductor
 from ._library import SUPPORTED_DTYPES, build_info, cpu_capability, cuda_built, library_path
 from ._metadata import __version__
 from .functional import softsign, softsign_, softsign_backward
 from .modules import ModelNew, Softsign, replace_softsign
 
 __all__ = ["softsign", "softsign_", "softsign_backward", "Softsign", "ModelNew", "replace_softsign",
-           "SUPPORTED_DTYPES", "inductor", "build_info", "cuda_built", "cpu_capability", "library_path",
+           "SUPPORTED_DTYPES", "inductor", "executorch", "build_info", "cuda_built", "cpu_capability", "library_path",
            "__version__"]
 
 # DTensor already in use: register the sharding rules now (otherwise importing

@@ -65,14 +65,17 @@ from . import _build_info  # noqa: E402  (written by setup.py; load() checked it
 
 # What this install was built with: the torch it was compiled against, the CUDA toolkit
 # (None for a CPU-only build) and why the CUDA kernels were or were not built, the GPU
-# architectures it holds code for and the CPU instruction sets its CPU kernels were
-# compiled for.
+# architectures it holds code for, the CPU instruction sets its CPU kernels were
+# compiled for, and the executorch release its ExecuTorch kernel was built against (None
+# without one) and why.
 build_info = {
     "torch": _build_info.TORCH_VERSION,
     "cuda": _build_info.CUDA_VERSION,
     "cuda_reason": _build_info.CUDA_PLAN,
     "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
     "cpu_capabilities": _build_info.CPU_CAPABILITIES,
+    "executorch": getattr(_build_info, "EXECUTORCH_VERSION", None),
+    "executorch_reason": getattr(_build_info, "EXECUTORCH_PLAN", "built before ExecuTorch kernels existed"),
 }
 
 # The operator library, which needs no Python (_C is a thin layer over it): what C++

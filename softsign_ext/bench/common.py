@@ -52,7 +52,8 @@ def build_summary() -> str:
     cuda = (f"CUDA kernels built for {build_info['cuda_arch_list']}" if build_info["cuda"] is not None
             else "no CUDA kernels")
     return (f"softsign_ext built against torch {build_info['torch']}: {cuda} ({build_info['cuda_reason']}); "
-            f"CPU kernels for {', '.join(build_info['cpu_capabilities'])} ({cpu_capability()} in use)")
+            f"CPU kernels for {', '.join(build_info['cpu_capabilities'])} ({cpu_capability()} in use); "
+            f"ExecuTorch kernel: {build_info['executorch_reason']}")
 
 
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:

@@ -1,0 +1,170 @@
+"""ExecuTorch (softsign_ext.executorch): a model with softsign_ext exported to a .pte program
+runs in ExecuTorch's runtime, from Python and from a C++ program (tests/executorch_cpp/), in
+both forms (softsign_ext's fused kernel; core ATen for stock runtimes and delegates),
+portable and with XNNPACK, at two batch sizes of one dynamic-batch export, with eager's
+outputs. These tests need executorch (and softsign_ext built where it is installed); CI runs
+them in .ci/run's executorch step, with executorch's own torch."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+import torch
+from _helpers import bits, random_input
+from torch import nn
+
+pytest.importorskip("executorch", reason="executorch is not installed (pip install executorch; CI runs these tests "
+                                         "in .ci/run's executorch step)")
+from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner  # noqa: E402
+from executorch.exir import to_edge_transform_and_lower  # noqa: E402
+from executorch.runtime import Runtime  # noqa: E402
+
+import softsign_ext  # noqa: E402
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "executorch_cpp")
+FORMS = ("kernel", "core_aten")
+BACKENDS = ("portable", "xnnpack")
+BATCHES = (4, 256)
+
+
+def _mlp(activation) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 64), activation(), nn.Linear(64, 8), activation()).eval()
+
+
+def _program(model: nn.Module, x: torch.Tensor, form: str, backend: str, dynamic_batch: bool = True):
+    """The operators the program of `model` in `form` for `backend` calls, in order (delegate
+    calls as executorch_call_delegate), and its .pte bytes."""
+    shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if dynamic_batch else None
+    exported = torch.export.export(model, (x,), dynamic_shapes=shapes)
+    if form == "core_aten":
+        exported = softsign_ext.executorch.to_core_aten(exported)
+    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
+    calls = [node.target.__name__ for node in edge.exported_program().graph.nodes
+             if node.op == "call_function" and node.target.__name__ != "getitem"]
+    return calls, edge.to_executorch().buffer
+
+
+def _run(program: bytes, x: torch.Tensor) -> torch.Tensor:
+    return Runtime.get().load_program(program).load_method("forward").execute([x])[0]
+
+
+def test_this_build_has_the_kernel():
+    # executorch is installed, so the build includes its kernel (setup.py's executorch_plan).
+    assert softsign_ext.executorch.kernels_built(), softsign_ext.build_info["executorch_reason"]
+    assert softsign_ext.build_info["executorch"] is not None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", FORMS)
+def test_model_runs_in_the_python_runtime_with_eager_outputs(form, backend):
+    model = _mlp(softsign_ext.Softsign)
+    x = random_input((max(BATCHES), 64), torch.float32, with_specials=False)
+    _calls, program = _program(model, x[:BATCHES[0]], form, backend)
+    for batch in BATCHES:  # one export with a dynamic batch
+        with torch.no_grad():
+            expected = model(x[:batch])
+        torch.testing.assert_close(_run(program, x[:batch]), expected)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_what_each_form_calls(form):
+    x = torch.randn(4, 64)
+    ours = {backend: _program(_mlp(softsign_ext.Softsign), x, form, backend)[0] for backend in BACKENDS}
+    theirs = {backend: _program(_mlp(nn.Softsign), x, "core_aten", backend)[0] for backend in BACKENDS}
+    if form == "kernel":
+        # One fused kernel per activation where nn.Softsign's program makes abs, add and div.
+        activation = ("softsign_ext.softsign.default", "aten.abs.default", "aten.add.Tensor", "aten.div.Tensor")
+        assert [c for c in ours["portable"] if c in activation] == ["softsign_ext.softsign.default"] * 2
+        assert [c for c in theirs["portable"] if c in activation] == list(activation[1:]) * 2
+    else:
+        # nn.Softsign's program exactly: XNNPACK takes the whole model in one call.
+        assert ours == theirs
+        assert ours["xnnpack"].count("executorch_call_delegate") == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+def test_fused_kernel_gives_the_cpu_kernels_bits(dtype):
+    class Activation(nn.Module):
+        def forward(self, x):
+            return softsign_ext.softsign(x)
+
+    x = random_input((4096,), dtype)  # special values included
+    _calls, program = _program(Activation(), x, "kernel", "portable", dynamic_batch=False)
+    result, expected = _run(program, x), softsign_ext.softsign(x)
+    assert result.dtype == dtype
+    nan = expected.isnan()
+    assert torch.equal(result.isnan(), nan)  # (a NaN's payload may differ, as between CPU builds)
+    assert torch.equal(bits(result[~nan]), bits(expected[~nan]))
+
+
+def test_fused_kernel_promotes_integer_inputs():
+    class Activation(nn.Module):
+        def forward(self, x):
+            return softsign_ext.softsign(x)
+
+    x = torch.randint(-1000, 1000, (300,), dtype=torch.int32)
+    _calls, program = _program(Activation(), x, "kernel", "portable", dynamic_batch=False)
+    assert torch.equal(_run(program, x), softsign_ext.softsign(x))
+
+
+def test_kernel_library_needs_no_torch():
+    needed = subprocess.run(["readelf", "-d", softsign_ext.executorch.kernel_library_path], capture_output=True,
+                            text=True, check=True).stdout
+    assert "libexecutorch.so" in needed
+    assert [line for line in needed.splitlines() if "NEEDED" in line and ("[libtorch" in line or "[libc10" in line)] == []
+
+
+def test_a_build_without_the_kernel_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(softsign_ext.executorch, "kernel_library_path", None)
+    monkeypatch.setattr(softsign_ext.executorch, "_loaded", None)
+    with pytest.raises(RuntimeError, match=r"(?s)without its ExecuTorch kernel.*to_core_aten"):
+        softsign_ext.executorch.check_runtime_kernels()
+
+
+def test_a_kernel_built_against_another_executorch_is_refused(monkeypatch):
+    monkeypatch.setattr(softsign_ext.executorch, "_loaded", None)
+    monkeypatch.setitem(softsign_ext.executorch.build_info, "executorch", "0.0.1")
+    with pytest.raises(RuntimeError, match=r"built against executorch 0\.0\.1, but executorch .* is installed"):
+        softsign_ext.executorch.load_kernels()
+
+
+@pytest.fixture(scope="module")
+def cpp_program(tmp_path_factory):
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        pytest.skip("no cmake on PATH (the test extra installs it: pip install cmake)")
+    import executorch
+
+    build = tmp_path_factory.mktemp("executorch_cpp_build")
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    for command in (
+        [cmake, "-S", EXAMPLE, "-B", str(build), *generator, "-DCMAKE_BUILD_TYPE=Release",
+         f"-DCMAKE_PREFIX_PATH={executorch.__path__[0]}",
+         f"-DSOFTSIGN_EXT_EXECUTORCH_LIBRARY={softsign_ext.executorch.kernel_library_path}"],
+        [cmake, "--build", str(build)],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return build / "run_program"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", FORMS)
+def test_cpp_program_runs_the_programs(cpp_program, form, backend, tmp_path):
+    model = _mlp(softsign_ext.Softsign)
+    x = random_input((max(BATCHES), 64), torch.float32, with_specials=False)
+    _calls, program = _program(model, x[:BATCHES[0]], form, backend)
+    (tmp_path / "model.pte").write_bytes(program)
+    env = {**os.environ, "PYTHONPATH": ""}  # (nothing of Python runs in the program)
+    for batch in BATCHES:
+        x[:batch].numpy().tofile(tmp_path / "input.bin")
+        done = subprocess.run([str(cpp_program), str(tmp_path / "model.pte"), str(batch), "64",
+                               str(tmp_path / "input.bin"), str(tmp_path / "output.bin")],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.split() == [str(batch), "8"]
+        result = torch.from_file(str(tmp_path / "output.bin"), size=batch * 8, dtype=torch.float32).reshape(batch, 8)
+        with torch.no_grad():
+            torch.testing.assert_close(result, model(x[:batch]))
