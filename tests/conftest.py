@@ -28,6 +28,18 @@ def pytest_configure(config):
                                     f"({softsign_ext.build_info})")
 
 
+def pytest_collection_finish(session):
+    # CI's executorch step sets this so that a missing executorch fails the run instead of
+    # skipping its tests.
+    if os.environ.get("SOFTSIGN_EXT_REQUIRE_EXECUTORCH") == "1":
+        import importlib.util
+        if importlib.util.find_spec("executorch") is None:
+            raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_EXECUTORCH=1 but executorch is not installed")
+        ran = [item for item in session.items if item.module.__name__ == "test_executorch"]
+        if not ran:
+            raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_EXECUTORCH=1 but no ExecuTorch test was collected")
+
+
 def pytest_collection_modifyitems(config, items):
     """Large tests are opt-in, so that the default run fits a small machine."""
     if config.getoption("--run-large"):
