@@ -18,6 +18,7 @@ from .common import build_summary, device_name, dtype_name, format_shape
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
+from .ncu import NCU_DTYPES, NcuUnavailable, ncu_records
 from ..onnx import missing_onnx_packages
 from .onnx_runtime import ONNX_DTYPES, onnx_jobs, onnx_records
 from .records import Record, read_json, write_json
@@ -34,6 +35,7 @@ Benchmarks softsign_ext against what users would pick instead, side by side.
     python -m softsign_ext.bench --graphs          # softsign inside compiled models
     python -m softsign_ext.bench --transforms      # under torch.func's jvp, vmap, grad
     python -m softsign_ext.bench --onnx            # onnxruntime on exported MLPs
+    python -m softsign_ext.bench --ncu             # Nsight Compute's counters per kernel (CUDA)
 
 Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
 eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
@@ -219,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only the ONNX section: onnxruntime (CPU) on an MLP exported with nn.Softsign against "
                              "the same MLP exported with softsign_ext, by each exporter (dtypes: float32,float16; "
                              "needs onnx, onnxscript and onnxruntime)")
+    parser.add_argument("--ncu", action="store_true",
+                        help="only the Nsight Compute section: ncu's counters (DRAM throughput, L2 hit rate, memory "
+                             "stalls, bandwidth, duration) for every kernel compared, one profiled call each, at the "
+                             f"first --shapes (default {format_shape(KERNELBENCH_SHAPE)}); --dtypes default "
+                             f"{','.join(NCU_DTYPES)}; with --submission NAME=FILE also that submission's kernels; "
+                             "CUDA, needs ncu and permission to read the GPU's counters")
+    parser.add_argument("--ncu-csv", metavar="DIR",
+                        help="with --ncu: also write ncu's own CSV output there, one file per dtype")
     parser.add_argument("--graph-modes", type=parse_list(GRAPH_MODES), default=list(GRAPH_MODES),
                         help=f"comma-separated subset of {','.join(GRAPH_MODES)} for --graphs (default all)")
     parser.add_argument("--graph-draws", type=parse_count, default=1, metavar="N",
@@ -258,9 +268,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     _quiet_torch_notices()
     if args.from_json:
-        if args.kernelbench or args.graphs or args.transforms or args.onnx:
+        if args.kernelbench or args.graphs or args.transforms or args.onnx or args.ncu:
             parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs, "
-                         "--transforms and --onnx")
+                         "--transforms, --onnx and --ncu")
         records = [record for path in args.from_json for record in read_json(path)]
         return _report(records, args)
     device = args.device
@@ -270,12 +280,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"--timing {timing} needs a CUDA device; a CPU is timed by the wall clock")
     if "triton" in args.impls and (device.type != "cuda" or importlib.util.find_spec("triton") is None):
         parser.error("--impls triton needs a CUDA device and Triton (pip install triton)")
-    if args.submission and not args.kernelbench:
-        parser.error("--submission is timed by --kernelbench; add --kernelbench")
+    if args.submission and not (args.kernelbench or args.ncu):
+        parser.error("--submission is timed by --kernelbench (or profiled by --ncu); add one of them")
+    if args.ncu and device.type != "cuda":
+        parser.error("--ncu profiles CUDA kernels; it needs a CUDA device")
     print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
     print(build_summary())
 
-    if args.kernelbench:
+    if args.ncu:
+        names = args.dtypes or list(NCU_DTYPES)
+        progress = progress_bar(len(names), not args.no_progress)
+        try:
+            records = ncu_records(names, args.shapes[0] if args.shapes else KERNELBENCH_SHAPE, device,
+                                  dict(args.submission), progress, args.ncu_csv)
+        except NcuUnavailable as error:
+            progress.close()
+            print(f"python -m softsign_ext.bench --ncu: {error}", file=sys.stderr)
+            return 2
+        progress.close()
+    elif args.kernelbench:
         wanted = args.shapes[0] if args.shapes else KERNELBENCH_SHAPE
         # Every precision KernelBench evaluates on CUDA; float32 alone on a CPU.
         precisions = [dtype_name(dtype) for dtype in KERNELBENCH_TOLERANCE]

@@ -16,7 +16,8 @@ import torch
 #   graph        a model or graph around softsign, eager or compiled
 #   transform    softsign under a torch.func transform (jvp, vmap, ...), eager or compiled
 #   onnx         a model exported to ONNX with nn.Softsign or softsign_ext, run by onnxruntime
-KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform", "onnx")
+#   ncu          one kernel's Nsight Compute counters (extra["metrics"]) in one profiled call
+KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform", "onnx", "ncu")
 
 
 @dataclass

@@ -9,6 +9,7 @@ from .cases import DTYPES
 from .common import format_shape
 from .graphs import GRAPH_DIRECTIONS, GRAPH_MODES, RECOMPILED
 from .impls import ALL_IMPLS
+from .ncu import METRICS as NCU_METRICS
 from .onnx_runtime import AGAIN as ONNX_AGAIN
 from .records import Record
 from .transforms import AGAIN as TRANSFORM_AGAIN
@@ -31,6 +32,20 @@ How to read the tables below (one per dtype and shape):
   vs compile  compile's time over this row's, the same way round
   peak MiB    memory one call allocates beyond what it was given, at its peak, its result included
               (the result's own size: no temporary)""",
+    "ncu": """\
+How to read the Nsight Compute tables: one row per kernel of one call, as ncu profiled it.
+  rows        copy = x.clone(), the floor; softsign_ext = its forward and backward kernels;
+              compile = torch.compile(F.softsign)'s Triton kernel; eager = F.softsign's kernels (abs,
+              add, div); triton = softsign_ext's Triton kernel; submission NAME = a --submission file's
+  ms          the kernel's duration (lower is better); DRAM GB/s: bytes moved to and from DRAM per
+              second, as ncu counts them
+  DRAM %      dram__throughput.avg.pct_of_peak_sustained_elapsed (higher is better; copy's is the
+              practical peak)
+  L2 hit %    lts__t_sector_hit_rate.pct (a stream that reads each byte once gains nothing from L2)
+  stall %     smsp__warp_issue_stalled_memory_dependency_per_warp_active.pct, the seed's (target below
+              20%); where ncu has no such counter (Hopper and later) its counterpart
+              smsp__warp_issue_stalled_long_scoreboard_per_warp_active.pct, the share of active warp
+              cycles waiting for a global-memory result""",
     "small_call": """\
 How to read the small-call tables: the host's cost of one call on a small float32 tensor, where
 launching is the whole cost (us per call, lower is better). softsign_ext = softsign_ext.softsign(x)
@@ -164,8 +179,30 @@ def _onnx_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
+def _kernel_label(name: str) -> str:
+    """A kernel's name without its return type and template arguments, cut to fit a column."""
+    name = name.removeprefix("void ").split("<")[0].split("(")[0]
+    return name if len(name) <= 40 else name[:39] + "~"
+
+
+def _ncu_table(title: str, rows: list[Record]) -> list[str]:
+    stall = rows[0].extra["stall_metric"]
+    lines = [f"\nNsight Compute, {title} on {rows[0].device}: {TIMINGS['ncu']}"]
+    lines.append(f"  {'impl':<18}{'direction':<10}{'kernel':<41}{'ms':>8}{'DRAM GB/s':>10}{'DRAM %':>8}"
+                 f"{'L2 hit %':>9}{'stall %':>8}")
+    for r in rows:
+        metrics = r.extra["metrics"]
+        cells = [f"{metrics[key]:>{width}.1f}" if metrics[key] is not None else f"{'n/a':>{width}}"
+                 for key, width in (("dram_pct", 8), ("l2_hit_pct", 9), (stall, 8))]
+        gbps = f"{r.gbps:>10.0f}" if r.gbps is not None else f"{'n/a':>10}"
+        lines.append(f"  {r.impl:<18}{r.direction:<10}{_kernel_label(r.extra['kernel']):<41}{r.median_ms:>8.3f}{gbps}"
+                     + "".join(cells))
+    lines.append(f"  stall %: {NCU_METRICS[stall]}")
+    return lines
+
+
 TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table,
-          "graph": _graph_table, "transform": _transform_table, "onnx": _onnx_table}
+          "graph": _graph_table, "transform": _transform_table, "onnx": _onnx_table, "ncu": _ncu_table}
 ONNX_RATIO_NOTE = ("ratio: onnxruntime's time for the model exported with softsign_ext (one Softsign node per "
                    "activation) over its time for the model exported with nn.Softsign (Abs, Add, Div), same run "
                    "(below 1: faster).\nA/A: nn.Softsign's model in a second session over the first.")

@@ -21,6 +21,7 @@ TIMINGS = {
     "device": "device time (CUDA events, the host's launch path hidden)",
     "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
     "wall": "wall-clock time (host clock)",
+    "ncu": "Nsight Compute's kernel duration (one call, replayed for its counters, clocks as found)",
 }
 # Timed calls until this much time has passed, within these bounds.
 TIME_BUDGET_S = 0.5
