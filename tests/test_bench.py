@@ -484,3 +484,96 @@ def test_every_row_and_column_of_the_main_tables_is_explained(monkeypatch):
     columns = re.search(r"direction impl +(.+)", text)[1].split("  ")
     assert [c.strip() for c in columns if c.strip() and c.strip() not in legend] == []
     assert "device" not in text.lower().replace("device timing", "")
+
+
+# ------------------------------------------------------------ Nsight Compute --
+
+NCU_SAMPLE = pathlib.Path(__file__).parent / "data" / "ncu_sample.csv"
+
+
+def test_ncu_csv_is_parsed_kernel_by_kernel():
+    from softsign_ext.bench import ncu
+    kernels = ncu.parse_ncu_csv(NCU_SAMPLE.read_text())
+    assert [k["kernel"] for k in kernels] == ["spin_kernel", "vectorized_elementwise_kernel", "spin_kernel",
+                                             "abs_kernel_cuda", "add_kernel"]
+    copy = kernels[1]
+    assert copy["dram_pct"] == 90.07 and copy["l2_hit_pct"] == 51.06 and copy["duration_ns"] == 4276544
+    assert copy["dram_bytes_per_second"] == 3012345678901.25  # thousands separators read
+    assert copy["memory_dependency_stall_pct"] is None and copy["long_scoreboard_stall_pct"] == 85.12  # n/a read
+    groups = ncu.split_jobs(kernels, [("copy", "forward"), ("eager", "forward")])
+    assert [k["kernel"] for k in groups[("eager", "forward")]] == ["abs_kernel_cuda", "add_kernel"]
+    with pytest.raises(RuntimeError, match="profiled 2 jobs where 3 ran"):
+        ncu.split_jobs(kernels, [("copy", "forward"), ("eager", "forward"), ("compile", "forward")])
+    assert ncu.stall_metric(kernels) == "long_scoreboard_stall_pct"
+    kernels[1]["memory_dependency_stall_pct"] = 12.0  # a GPU that has the seed's counter
+    assert ncu.stall_metric(kernels) == "memory_dependency_stall_pct"
+    assert ncu.parse_ncu_csv("==PROF== no kernels were profiled\n") == []
+
+
+def _fake_ncu(monkeypatch, stdout: str, returncode: int = 0):
+    """ncu's output for any call, as ncu's subprocess would give it."""
+    from softsign_ext.bench import ncu
+    monkeypatch.setattr(ncu, "find_ncu", lambda: "/opt/ncu/ncu")
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, returncode, stdout, "")
+    monkeypatch.setattr(ncu.subprocess, "run", run)
+    monkeypatch.setattr(ncu, "JOBS", (("copy", "forward"), ("eager", "forward")))
+    monkeypatch.setattr(ncu, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
+    return calls
+
+
+def test_ncu_records_table_and_json(monkeypatch, tmp_path, capsys):
+    from softsign_ext.bench import ncu
+    calls = _fake_ncu(monkeypatch, NCU_SAMPLE.read_text())
+    records = ncu.ncu_records(["float32"], (4096, 393216), torch.device("cuda"), {}, cli._NoProgress(), str(tmp_path))
+    command = calls[0]
+    assert "--clock-control" in command and command[command.index("--clock-control") + 1] == "none"
+    assert (tmp_path / "ncu_float32.csv").read_text() == NCU_SAMPLE.read_text()
+    assert [(r.kind, r.impl, r.extra["kernel"]) for r in records] == [
+        ("ncu", "copy", "vectorized_elementwise_kernel"), ("ncu", "eager", "abs_kernel_cuda"),
+        ("ncu", "eager", "add_kernel")]
+    copy = records[0]
+    assert copy.median_ms == pytest.approx(4.276544) and copy.gbps == pytest.approx(3012.34567890125)
+    path = tmp_path / "ncu.json"
+    from softsign_ext.bench.records import read_json, write_json
+    write_json(records, str(path))
+    assert cli.main(["--from-json", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "Nsight Compute, float32 4096x393216 on NVIDIA H100 80GB HBM3" in table
+    row = next(line for line in table.splitlines() if line.strip().startswith("copy"))
+    assert row.split()[-5:] == ["4.277", "3012", "90.1", "51.1", "85.1"]
+    assert "stall %: smsp__warp_issue_stalled_long_scoreboard_per_warp_active.pct" in table
+    assert read_json(str(path))[0].extra["metrics"]["dram_pct"] == 90.07
+
+
+def test_ncu_without_counters_says_why_in_one_line(monkeypatch, capsys):
+    from softsign_ext.bench import ncu
+    monkeypatch.setattr(cli, "parse_device", lambda text: torch.device("cuda"))
+    monkeypatch.setattr(cli, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
+    _fake_ncu(monkeypatch, "==ERROR== ERR_NVGPUCTRPERM - The user does not have permission to access NVIDIA GPU "
+                           "Performance Counters on the target device 0.\n", returncode=1)
+    assert cli.main(["--ncu", "--device", "cuda", "--no-progress"]) == 2
+    out, err = capsys.readouterr()
+    assert "Nsight Compute," not in out  # no table, not even an empty one
+    assert len(err.strip().splitlines()) == 1
+    assert "ERR_NVGPUCTRPERM" in err and "NVreg_RestrictProfilingToAdminUsers=0" in err
+    monkeypatch.setattr(ncu, "find_ncu", lambda: (_ for _ in ()).throw(ncu.NcuUnavailable("ncu was not found")))
+    assert cli.main(["--ncu", "--device", "cuda", "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip() == "python -m softsign_ext.bench --ncu: ncu was not found"
+
+
+def test_find_ncu_names_where_it_looked(monkeypatch, tmp_path):
+    from softsign_ext.bench import ncu
+    monkeypatch.setattr(ncu.shutil, "which", lambda name: None)
+    import torch.utils.cpp_extension as cpp_extension
+    monkeypatch.setattr(cpp_extension, "CUDA_HOME", str(tmp_path))
+    with pytest.raises(ncu.NcuUnavailable, match=f"{tmp_path}/bin/ncu"):
+        ncu.find_ncu()
+    (tmp_path / "nsight-compute-2025.3.1").mkdir()
+    tool = tmp_path / "nsight-compute-2025.3.1" / "ncu"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    assert ncu.find_ncu() == str(tool)
