@@ -1,8 +1,10 @@
 """Every Python block in README.md and docs/*.md runs as written, each in a fresh interpreter
 in an empty folder, so that the documentation cannot drift from the code. A block preceded by
 the line `*Not run by the docs tests: REASON*` (shown as such where the page is rendered) is
-reported as skipped with its reason."""
+reported as skipped with its reason; one preceded by `*Needs MODULE (how to get it).*` runs
+where MODULE is installed and is skipped, saying so, elsewhere."""
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -16,6 +18,9 @@ README = ROOT / "README.md"
 DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^(?P<indent>[ ]*)```python\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL)
 SKIP = re.compile(r"^\s*\*Not run by the docs tests: (?P<reason>.+)\*\s*$")
+# A block preceded by `*Needs MODULE (how to get it).*` runs where MODULE is installed (CI's
+# executorch step has executorch) and skips elsewhere, saying so.
+NEEDS = re.compile(r"^\s*\*Needs (?P<module>[\w.]+) \((?P<how>.+)\)\.\*\s*$")
 
 pytestmark = pytest.mark.skipif(not (ROOT / "docs").is_dir(), reason="needs the source checkout's documents")
 
@@ -26,9 +31,11 @@ def _blocks(document: Path) -> list:
     for match in FENCE.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        skip = SKIP.search(before)
+        skip, needs = SKIP.search(before), NEEDS.search(before)
         where = f"{document.relative_to(ROOT)}:{line}"
         marks = [pytest.mark.skip(reason=f"{where}: {skip['reason']}")] if skip else []
+        if needs and importlib.util.find_spec(needs["module"]) is None:
+            marks.append(pytest.mark.skip(reason=f"{where}: needs {needs['module']} ({needs['how']})"))
         blocks.append(pytest.param(textwrap.dedent(match["body"]), id=where, marks=marks))
     return blocks
 

@@ -4,7 +4,7 @@ One module per concern: ``common`` (names of dtypes, shapes and devices, relativ
 ``cases`` (dtypes, shapes, layouts, memory), ``impls`` (what is compared and the float64
 check), ``timing`` (the one timing function every section uses), ``records`` (the JSON
 record), the sections ``bandwidth``, ``small_calls``, ``kernelbench_timing``, ``graphs``,
-``transforms``, ``onnx_runtime`` and ``ncu`` (with ``ncu_target``, what ncu profiles),
+``transforms``, ``onnx_runtime``, ``executorch_runtime`` and ``ncu`` (with ``ncu_target``, what ncu profiles),
 ``report`` (tables and plot) and ``cli``.
 """
 

@@ -19,6 +19,9 @@ from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .ncu import NCU_DTYPES, NcuUnavailable, ncu_records
+from .executorch_runtime import executorch_jobs, executorch_records
+from .._library import build_info
+from ..executorch import kernels_built as executorch_kernels_built
 from ..onnx import missing_onnx_packages
 from .onnx_runtime import ONNX_DTYPES, onnx_jobs, onnx_records
 from .records import Record, read_json, write_json
@@ -36,6 +39,7 @@ Benchmarks softsign_ext against what users would pick instead, side by side.
     python -m softsign_ext.bench --transforms      # under torch.func's jvp, vmap, grad
     python -m softsign_ext.bench --onnx            # onnxruntime on exported MLPs
     python -m softsign_ext.bench --ncu             # Nsight Compute's counters per kernel (CUDA)
+    python -m softsign_ext.bench --executorch      # ExecuTorch's runtime on exported models
 
 Implementations: a plain copy (x.clone(), the floor of a memory-bound op), softsign_ext,
 eager F.softsign and torch.compile(F.softsign); forward, backward alone (autograd.grad of
@@ -221,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only the ONNX section: onnxruntime (CPU) on an MLP exported with nn.Softsign against "
                              "the same MLP exported with softsign_ext, by each exporter (dtypes: float32,float16; "
                              "needs onnx, onnxscript and onnxruntime)")
+    parser.add_argument("--executorch", action="store_true",
+                        help="only the ExecuTorch section: ExecuTorch's runtime (host CPU) on programs exported with "
+                             "nn.Softsign against softsign_ext, an MLP at a batch of 256 with XNNPACK and the "
+                             "activation alone on the portable kernels (needs executorch, and softsign_ext built "
+                             "with it)")
     parser.add_argument("--ncu", action="store_true",
                         help="only the Nsight Compute section: ncu's counters (DRAM throughput, L2 hit rate, memory "
                              "stalls, bandwidth, duration) for every kernel compared, one profiled call each, at the "
@@ -268,9 +277,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     _quiet_torch_notices()
     if args.from_json:
-        if args.kernelbench or args.graphs or args.transforms or args.onnx or args.ncu:
+        if args.kernelbench or args.graphs or args.transforms or args.onnx or args.ncu or args.executorch:
             parser.error("--from-json reads records instead of measuring; drop --kernelbench, --graphs, "
-                         "--transforms, --onnx and --ncu")
+                         "--transforms, --onnx, --ncu and --executorch")
         records = [record for path in args.from_json for record in read_json(path)]
         return _report(records, args)
     device = args.device
@@ -287,7 +296,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"softsign_ext benchmark on {device_name(device)}, torch {torch.__version__}, {TIMINGS[timing]}")
     print(build_summary())
 
-    if args.ncu:
+    if args.executorch:
+        if importlib.util.find_spec("executorch") is None:
+            parser.error("--executorch needs executorch: pip install executorch, then rebuild softsign_ext")
+        if not executorch_kernels_built():
+            parser.error(f"--executorch needs softsign_ext's ExecuTorch kernel, which this build lacks "
+                         f"({build_info['executorch_reason']}); rebuild softsign_ext where executorch is installed")
+        progress = progress_bar(executorch_jobs(), not args.no_progress)
+        records = executorch_records(progress)
+        progress.close()
+        print("every program's output agreed with nn.Softsign's program in ExecuTorch before it was timed")
+    elif args.ncu:
         names = args.dtypes or list(NCU_DTYPES)
         progress = progress_bar(len(names), not args.no_progress)
         try:

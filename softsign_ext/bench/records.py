@@ -17,7 +17,8 @@ import torch
 #   transform    softsign under a torch.func transform (jvp, vmap, ...), eager or compiled
 #   onnx         a model exported to ONNX with nn.Softsign or softsign_ext, run by onnxruntime
 #   ncu          one kernel's Nsight Compute counters (extra["metrics"]) in one profiled call
-KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform", "onnx", "ncu")
+#   executorch   a model exported with nn.Softsign or softsign_ext, run by ExecuTorch's runtime
+KINDS = ("bandwidth", "small_call", "kernelbench", "graph", "transform", "onnx", "ncu", "executorch")
 
 
 @dataclass

@@ -201,11 +201,29 @@ def _ncu_table(title: str, rows: list[Record]) -> list[str]:
     return lines
 
 
+def _executorch_table(title: str, rows: list[Record]) -> list[str]:
+    """A row per program: ExecuTorch's time for it and its time over nn.Softsign's."""
+    extra = rows[0].extra
+    lines = [f"\nExecuTorch runtime ({extra['backend']}, {extra['threads']} threads), {extra['model']} {title}: "
+             f"median ms of {TIMINGS[rows[0].timing]}"]
+    lines.append(f"  {'program':<26}{'median ms':>11}{'ratio':>8}")
+    for r in rows:
+        ratio = f"{r.extra['vs_nn_softsign']:.3f}" if "vs_nn_softsign" in r.extra else "1"
+        lines.append(f"  {r.impl:<26}{r.median_ms:>11.4f}{ratio:>8}")
+    return lines
+
+
 TABLES = {"bandwidth": _bandwidth_table, "small_call": _small_call_table, "kernelbench": _kernelbench_table,
-          "graph": _graph_table, "transform": _transform_table, "onnx": _onnx_table, "ncu": _ncu_table}
+          "graph": _graph_table, "transform": _transform_table, "onnx": _onnx_table, "ncu": _ncu_table,
+          "executorch": _executorch_table}
 ONNX_RATIO_NOTE = ("ratio: onnxruntime's time for the model exported with softsign_ext (one Softsign node per "
                    "activation) over its time for the model exported with nn.Softsign (Abs, Add, Div), same run "
                    "(below 1: faster).\nA/A: nn.Softsign's model in a second session over the first.")
+EXECUTORCH_RATIO_NOTE = (
+    "ratio: ExecuTorch's time for the program over its time for nn.Softsign's program, same run (below 1: "
+    "faster). softsign_ext core ATen: exported through softsign_ext.executorch.to_core_aten (abs, add, div, as "
+    "nn.Softsign; XNNPACK takes the whole model); softsign_ext kernel: softsign_ext's operator kept, run by its "
+    "fused ExecuTorch kernel.\nnn.Softsign again: nn.Softsign's program loaded a second time (the A/A).")
 TRANSFORM_RATIO_NOTE = ("ratio: softsign_ext's time over F.softsign's under the same transform, mode, dtype and run "
                         "(below 1: faster).\nA/A: F.softsign's same call timed again, over the first: how far two "
                         "timings of the same code differ in this run.")
@@ -235,6 +253,8 @@ def format_table(records: list[Record]) -> str:
         lines.append("\n" + TRANSFORM_RATIO_NOTE)
     if any(r.kind == "onnx" for r in records):
         lines.append("\n" + ONNX_RATIO_NOTE)
+    if any(r.kind == "executorch" for r in records):
+        lines.append("\n" + EXECUTORCH_RATIO_NOTE)
     return "\n".join(lines)
 
 

@@ -1,0 +1,82 @@
+"""The ExecuTorch section (``--executorch``): ExecuTorch's runtime (Python bindings, the host
+CPU) on programs exported with nn.Softsign and with softsign_ext, in the same run;
+nn.Softsign's program loaded a second time is the A/A. Two cases:
+
+- ``mlp``, XNNPACK: ``nn.Sequential(Linear(64, 64), act, Linear(64, 8), act)`` at a batch of
+  256 lowered with ``XnnpackPartitioner``: softsign_ext in both forms, core ATen
+  (``softsign_ext.executorch.to_core_aten``: one XNNPACK call, as nn.Softsign's) and its
+  kernel (the delegate split around softsign_ext's kernel).
+- ``activation``, portable: the activation alone on a tensor of 2^20 and more elements, no
+  delegate: softsign_ext's fused kernel against nn.Softsign's abs, add and div.
+
+Needs executorch, and softsign_ext built with its ExecuTorch kernel."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..executorch import load_kernels, to_core_aten
+from ..modules import Softsign
+from .common import check_agreement, timed_against
+from .records import Record
+
+AGAIN = "nn.Softsign again"
+CORE_ATEN, KERNEL = "softsign_ext core ATen", "softsign_ext kernel"  # the two forms (softsign_ext.executorch)
+# (case, backend, batch/shape): the model's input.
+CASES = {"mlp": ("xnnpack", (256, 64)), "activation": ("portable", (1024, 1024)),
+         "activation 4M": ("portable", (4096, 1024))}
+AGREEMENT = 1e-6
+
+
+def _model(case: str, activation: type[nn.Module]) -> nn.Module:
+    if case.startswith("activation"):
+        return activation()
+    torch.manual_seed(0)  # the same parameters for both activations
+    return nn.Sequential(nn.Linear(64, 64), activation(), nn.Linear(64, 8), activation()).eval()
+
+
+def _method(model: nn.Module, x: torch.Tensor, backend: str, core_aten: bool):
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.runtime import Runtime
+
+    exported = torch.export.export(model, (x,))
+    if core_aten:
+        exported = to_core_aten(exported)
+    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
+    program = Runtime.get().load_program(edge.to_executorch().buffer)
+    # The method runs on its program's memory: the program must outlive it.
+    return program, program.load_method("forward")
+
+
+def executorch_jobs() -> int:
+    return len(CASES)
+
+
+def executorch_records(progress) -> list[Record]:
+    """For each case: ExecuTorch's time per call of nn.Softsign's program, softsign_ext's
+    (both forms where a delegate takes the model) and nn.Softsign's again, each record's
+    time over nn.Softsign's in extra["vs_nn_softsign"], after checking the outputs agree."""
+    load_kernels()
+    records = []
+    for case, (backend, shape) in CASES.items():
+        progress.set_postfix_str(f"executorch {case} ({backend})")
+        x = torch.randn(shape)
+        programs = {"nn.Softsign": (nn.Softsign, False)}
+        if backend == "xnnpack":
+            programs[CORE_ATEN] = (Softsign, True)
+        programs[KERNEL] = (Softsign, False)
+        programs[AGAIN] = (nn.Softsign, False)
+        methods = {impl: _method(_model(case, activation), x, backend, core_aten)
+                   for impl, (activation, core_aten) in programs.items()}
+        calls = {impl: (lambda m=method: m.execute([x])[0]) for impl, (_program, method) in methods.items()}
+        outputs = {impl: call() for impl, call in calls.items()}
+        for impl in programs:
+            check_agreement(f"ExecuTorch, {case}", impl, [outputs[impl]], "nn.Softsign", [outputs["nn.Softsign"]],
+                            AGREEMENT)
+        records += timed_against("nn.Softsign", "vs_nn_softsign", calls, torch.device("cpu"), "wall",
+                                 {"model": case, "backend": backend, "threads": torch.get_num_threads()},
+                                 kind="executorch", direction="forward", dtype="float32", shape=list(shape))
+        progress.update()
+    return records
