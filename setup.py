@@ -220,7 +220,7 @@ def executorch_plan(forced: Optional[str]) -> tuple[Optional[dict], str]:
     spec = importlib.util.find_spec("executorch")
     root = next(iter(spec.submodule_search_locations), None) if spec and spec.submodule_search_locations else None
     if root is None:
-        reason = "executorch is not installed (pip install executorch, then rebuild, for ExecuTorch's kernel)"
+        reason = "executorch is not installed"
     elif not (os.path.exists(os.path.join(root, "include", "executorch", "runtime", "kernel", "operator_registry.h"))
               and os.path.exists(os.path.join(root, "lib", "libexecutorch.so"))):
         reason = f"the executorch at {root} ships no C++ headers or libexecutorch.so (a wheel of 1.5 or newer does)"
@@ -230,7 +230,8 @@ def executorch_plan(forced: Optional[str]) -> tuple[Optional[dict], str]:
         return {"root": root, "version": version, "threadpool": threadpool}, f"executorch {version}"
     if forced == "1":
         raise RuntimeError(f"SOFTSIGN_EXT_EXECUTORCH=1, but {reason}")
-    return None, f"{reason}: no ExecuTorch kernel (SOFTSIGN_EXT_EXECUTORCH=1 makes this an error)"
+    return None, (f"{reason}: no ExecuTorch kernel (install executorch and rebuild for it; "
+                  "SOFTSIGN_EXT_EXECUTORCH=1 makes this an error)")
 
 
 def executorch_library(executorch: dict) -> setuptools.Extension:
