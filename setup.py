@@ -12,6 +12,10 @@ libexecutorch.so).
 
 Environment:
   SOFTSIGN_EXT_CUDA=1 / =0   force the CUDA kernels on (error if impossible) or off.
+  SOFTSIGN_EXT_TARGET_TORCH, SOFTSIGN_EXT_TARGET_CUDA
+                             a cross build (CXX a cross compiler): the torch package, and the
+                             folder of the CUDA runtime, of the machine built for
+                             (.ci/aarch64_build).
   SOFTSIGN_EXT_EXECUTORCH=1 / =0
                              force the ExecuTorch kernel on (error if impossible) or off.
   TORCH_CUDA_ARCH_LIST       GPU architectures; when unset, the visible GPUs', or
@@ -195,7 +199,48 @@ def cpu_capabilities(machine: str, platform_name: str) -> dict[str, list[str]]:
     if machine.lower() in ("x86_64", "amd64") and platform_name != "win32":
         levels["AVX2"] = ["-mavx2", "-mfma", "-mf16c"]
         levels["AVX512"] = ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mf16c"]
+    elif machine.lower() in ("aarch64", "arm64") and platform_name.startswith("linux"):
+        # torch's aarch64 levels besides the baseline (NEON): SVE at a fixed vector length of
+        # 128 bits (Neoverse V2: NVIDIA Grace, Graviton4) and 256 bits (Neoverse V1:
+        # Graviton3), at::vec's SVE classes (CPU_CAPABILITY_SVE) at that length.
+        for bits in (128, 256):
+            levels[f"SVE{bits}"] = ["-march=armv8.2-a+sve", f"-msve-vector-bits={bits}", "-DCPU_CAPABILITY_SVE"]
     return levels
+
+
+def target_machine() -> str:
+    """The architecture the C++ compiler builds for ("x86_64", "aarch64"): this machine's,
+    or another where CXX names a cross compiler (aarch64-linux-gnu-g++)."""
+    compiler = shlex.split(os.environ.get("CXX") or sysconfig.get_config_var("CXX") or "c++")[0]
+    try:
+        triple = subprocess.run([compiler, "-dumpmachine"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return platform.machine()
+    return triple.strip().split("-")[0] or platform.machine()
+
+
+def retarget(extension, host_torch: str, target_torch: str, target_cuda: Optional[str]) -> None:
+    """For a cross build: the extension's include and library folders and link arguments name
+    the target's torch (SOFTSIGN_EXT_TARGET_TORCH, the torch package of the machine the build
+    is for, same release as this one) where they named this machine's, and its CUDA runtime
+    (SOFTSIGN_EXT_TARGET_CUDA, a folder with lib/libcudart.so*) where they named CUDA_HOME's
+    libraries. Headers that torch or CUDA install are the same on every machine but for the
+    libraries' paths."""
+    def moved(path: str) -> str:
+        path = path.replace(host_torch, target_torch)
+        if target_cuda and CUDA_HOME and path.startswith(os.path.join(CUDA_HOME, "lib")):
+            path = os.path.join(target_cuda, "lib")
+        return path
+    extension.include_dirs = [moved(p) if p.startswith(host_torch) else p for p in extension.include_dirs]
+    cccl = os.path.join(CUDA_HOME or "", "include", "cccl")
+    if any(source.endswith(".cu") for source in extension.sources) and os.path.isdir(cccl):
+        # (nvcc adds its own CCCL headers, Thrust's among them, for its own machine only.)
+        extension.include_dirs.append(cccl)
+    extension.library_dirs = [moved(p) for p in extension.library_dirs]
+    extension.extra_link_args = [moved(arg) for arg in extension.extra_link_args]
+    # The target's libraries need theirs (libgomp, CUDA's) only when the program runs.
+    extension.extra_link_args += [f"-Wl,-rpath-link,{os.path.join(target_torch, 'lib')}",
+                                  "-Wl,--allow-shlib-undefined"]
 
 
 def library_file(name: str, platform_name: str) -> str:
@@ -296,7 +341,7 @@ class BuildLibraries(BuildExtension):
         # The baseline's objects come first on the link line, after the other sources': an
         # inline function compiled in several of them (a torch header's) is linked from a
         # baseline object, so no code of a wider instruction set runs outside its kernels.
-        for level, flags in cpu_capabilities(platform.machine(), sys.platform).items():
+        for level, flags in cpu_capabilities(target_machine(), sys.platform).items():
             compile_args = dict(ext.extra_compile_args)
             compile_args["cxx"] = [*compile_args["cxx"], f"-DCPU_CAPABILITY={level}", f"-DCPU_CAPABILITY_{level}",
                                    *flags]
@@ -372,7 +417,7 @@ def extensions() -> list:
     compile_args = {"cxx": ["-O3", "-Wno-unknown-pragmas"]}
     # After the system's headers, so that a real nlohmann/json.hpp wins over the stand-in there.
     compile_args["cxx"] += ["-idirafter", os.path.abspath("csrc/compat")]
-    cpu_levels = list(cpu_capabilities(platform.machine(), sys.platform))
+    cpu_levels = list(cpu_capabilities(target_machine(), sys.platform))
     library_link_args = []
     if sys.platform.startswith("linux"):
         # at::parallel_for is inline over "#pragma omp parallel": without
@@ -413,7 +458,14 @@ def extensions() -> list:
     # to one CPython and one torch version anyway, as torch is.
     binding = CppExtension(BINDING_MODULE, sources_in([BINDING_FOLDER], "cpp"), include_dirs=include_dirs,
                            extra_compile_args=compile_args, extra_link_args=[origin_rpath(sys.platform, "lib")])
-    return [library, binding] + ([executorch_library(executorch)] if executorch else [])
+    extensions = [library, binding] + ([executorch_library(executorch)] if executorch else [])
+    target_torch = os.environ.get("SOFTSIGN_EXT_TARGET_TORCH")
+    if target_torch:
+        print(f"softsign_ext: cross build for {target_machine()} against the torch in {target_torch}")
+        for extension in extensions:
+            retarget(extension, os.path.dirname(torch.__file__), os.path.abspath(target_torch),
+                     os.environ.get("SOFTSIGN_EXT_TARGET_CUDA"))
+    return extensions
 
 
 def torch_requirement() -> str:
