@@ -391,6 +391,7 @@ def write_build_info(path: str, cuda_version: Optional[str], arch_list: Optional
             f"CUDA_VERSION = {cuda_version!r}\n"
             f"CUDA_ARCH_LIST = {arch_list!r}\n"
             f"CUDA_PLAN = {cuda_plan!r}\n"
+            f"MACHINE = {target_machine()!r}\n"
             f"CPU_CAPABILITIES = {tuple(cpu_levels)!r}\n"
             f"SOURCE_HASH = {source_hash()!r}\n"
             f"OPERATOR_LIBRARY = {'lib/' + operator_library_file(sys.platform)!r}\n"

@@ -65,14 +65,15 @@ from . import _build_info  # noqa: E402  (written by setup.py; load() checked it
 
 # What this install was built with: the torch it was compiled against, the CUDA toolkit
 # (None for a CPU-only build) and why the CUDA kernels were or were not built, the GPU
-# architectures it holds code for, the CPU instruction sets its CPU kernels were
-# compiled for, and the executorch release its ExecuTorch kernel was built against (None
+# architectures it holds code for, the CPU architecture it was built for ("x86_64",
+# "aarch64") and the instruction sets its CPU kernels were compiled for, and the executorch release its ExecuTorch kernel was built against (None
 # without one) and why.
 build_info = {
     "torch": _build_info.TORCH_VERSION,
     "cuda": _build_info.CUDA_VERSION,
     "cuda_reason": _build_info.CUDA_PLAN,
     "cuda_arch_list": _build_info.CUDA_ARCH_LIST,
+    "machine": getattr(_build_info, "MACHINE", None),
     "cpu_capabilities": _build_info.CPU_CAPABILITIES,
     "executorch": getattr(_build_info, "EXECUTORCH_VERSION", None),
     "executorch_reason": getattr(_build_info, "EXECUTORCH_PLAN", "built before ExecuTorch kernels existed"),
@@ -93,8 +94,8 @@ def cuda_built() -> bool:
 
 
 def cpu_capability() -> str:
-    """The instruction set of the CPU kernels in use: "AVX512", "AVX2" or "DEFAULT" (the
-    baseline), the one torch's own CPU kernels use (``torch.backends.cpu.get_cpu_capability()``,
+    """The instruction set of the CPU kernels in use: "AVX512", "AVX2" (x86-64), "SVE256",
+    "SVE128" (aarch64) or "DEFAULT" (the baseline), the one torch's own CPU kernels use (``torch.backends.cpu.get_cpu_capability()``,
     lowered by the environment variable ATEN_CPU_CAPABILITY) or the baseline."""
     return _C.cpu_capability()
 

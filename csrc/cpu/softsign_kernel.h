@@ -10,7 +10,7 @@
 namespace softsign_ext {
 
 struct CpuKernels {
-  const char* capability;  // torch's name: "DEFAULT", "AVX2", "AVX512"
+  const char* capability;  // torch's name: "DEFAULT", "AVX2", "SVE128", ...
   ForwardKernel forward;
   BackwardKernel backward;
 };

@@ -162,7 +162,7 @@ PyObject* supported_dtypes(PyObject* /*module*/, PyObject* /*unused*/) {
   return names;
 }
 
-// The instruction set of the CPU kernels in use ("AVX512", "AVX2", "DEFAULT").
+// The instruction set of the CPU kernels in use ("AVX512", "SVE128", "DEFAULT", ...).
 PyObject* cpu_capability(PyObject* /*module*/, PyObject* /*unused*/) {
   return PyUnicode_FromString(selected_cpu_kernels().capability);
 }
