@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import platform
 import pytest
 import torch
 from torch.utils.cpp_extension import CUDA_HOME
@@ -63,7 +64,7 @@ def test_build_info_describes_this_build(setup_py):
     ("AMD64", "linux", ["DEFAULT", "AVX2", "AVX512"]),
     ("x86_64", "darwin", ["DEFAULT", "AVX2", "AVX512"]),
     ("AMD64", "win32", ["DEFAULT"]),  # MSVC takes other flags: the baseline only
-    ("aarch64", "linux", ["DEFAULT"]),
+    ("aarch64", "linux", ["DEFAULT", "SVE128", "SVE256"]),
     ("arm64", "darwin", ["DEFAULT"]),
     ("ppc64le", "linux", ["DEFAULT"]),
 ])
@@ -76,6 +77,33 @@ def test_cpu_capabilities_per_architecture(setup_py, machine, platform_name, lev
         assert {"-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"} <= set(flags["AVX512"])
         # AVX512_BF16's conversion flushes subnormals (setup.py's cpu_capabilities).
         assert "-mavx512bf16" not in flags["AVX512"]
+    for bits in (128, 256):
+        if f"SVE{bits}" in flags:  # at::vec's SVE classes at torch's fixed vector length
+            assert {"-march=armv8.2-a+sve", f"-msve-vector-bits={bits}", "-DCPU_CAPABILITY_SVE"} \
+                == set(flags[f"SVE{bits}"])
+
+
+def test_target_machine_is_the_compilers(setup_py, monkeypatch):
+    # A cross compiler names another machine than this one: its kernels' levels follow it.
+    cross = shutil.which("aarch64-linux-gnu-g++")
+    if cross is None:
+        pytest.skip("no aarch64 cross compiler here (Debian: apt-get install g++-aarch64-linux-gnu)")
+    monkeypatch.setenv("CXX", cross)
+    assert setup_py.target_machine() == "aarch64"
+    monkeypatch.setenv("CXX", "/usr/bin/g++")
+    assert setup_py.target_machine() == platform.machine()
+
+
+def test_a_cross_build_links_the_target_torch(setup_py, tmp_path):
+    host = os.path.dirname(torch.__file__)
+    extension = setup_py.setuptools.Extension(
+        "x", ["a.cpp"], include_dirs=["csrc", f"{host}/include"], library_dirs=[f"{host}/lib"],
+        extra_link_args=[f"-Wl,-rpath,{host}/lib", "-Wl,-rpath,$ORIGIN/../../torch/lib"])
+    setup_py.retarget(extension, host, str(tmp_path / "torch"), None)
+    assert extension.include_dirs == ["csrc", f"{tmp_path}/torch/include"]
+    assert extension.library_dirs == [f"{tmp_path}/torch/lib"]
+    assert extension.extra_link_args[:2] == [f"-Wl,-rpath,{tmp_path}/torch/lib", "-Wl,-rpath,$ORIGIN/../../torch/lib"]
+    assert not any(host in arg for arg in extension.extra_link_args)
 
 
 def test_build_info_lists_the_cpu_builds_and_one_is_in_use(setup_py):
