@@ -3,13 +3,13 @@ library, the CUDA kernels, the torch it was built against, the supported dtypes.
 
 import importlib.util
 import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import platform
 import pytest
 import torch
 from torch.utils.cpp_extension import CUDA_HOME
