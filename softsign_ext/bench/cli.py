@@ -12,17 +12,17 @@ from typing import Callable, Iterable, Optional
 
 import torch
 
+from .._library import build_info
+from ..executorch import kernels_built as executorch_kernels_built
+from ..onnx import missing_onnx_packages
 from .bandwidth import jobs, measure_case
 from .cases import DIRECTIONS, DTYPES, KERNELBENCH_SHAPE, LAYOUTS, default_cases
 from .common import build_summary, device_name, dtype_name, format_shape
+from .executorch_runtime import executorch_jobs, executorch_records
 from .graphs import CPU_GRAPH_SHAPES, CUDA_GRAPH_SHAPES, GRAPH_DIRECTIONS, GRAPH_MODES, GRAPHS, graph_jobs, graph_records
 from .impls import ALL_IMPLS, IMPLS
 from .kernelbench_timing import KERNELBENCH_TOLERANCE, KERNELBENCH_TRIALS, fitting_shape, kernelbench_records
 from .ncu import NCU_DTYPES, NcuUnavailable, ncu_records
-from .executorch_runtime import executorch_jobs, executorch_records
-from .._library import build_info
-from ..executorch import kernels_built as executorch_kernels_built
-from ..onnx import missing_onnx_packages
 from .onnx_runtime import ONNX_DTYPES, onnx_jobs, onnx_records
 from .records import Record, read_json, write_json
 from .report import format_table, plot
