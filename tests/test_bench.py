@@ -577,3 +577,47 @@ def test_find_ncu_names_where_it_looked(monkeypatch, tmp_path):
     tool.write_text("#!/bin/sh\n")
     tool.chmod(0o755)
     assert ncu.find_ncu() == str(tool)
+
+
+# ----------------------------------------------------------------- ExecuTorch --
+
+
+def test_executorch_section_without_executorch_says_what_to_do(capsys, monkeypatch):
+    import importlib.util
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "executorch" else real_find_spec(name, *args))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--executorch", "--no-progress"])
+    assert exit_info.value.code == 2
+    assert "--executorch needs executorch: pip install executorch" in capsys.readouterr().err
+
+
+def test_executorch_records_and_table(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("executorch", reason="executorch is not installed (CI's executorch step has it)")
+    from softsign_ext.bench import executorch_runtime
+    monkeypatch.setattr(executorch_runtime, "CASES", {"mlp": ("xnnpack", (8, 64)), "activation": ("portable", (4, 64))})
+    monkeypatch.setattr(common, "time_calls", _fixed_times({
+        "nn.Softsign": 2.0, executorch_runtime.CORE_ATEN: 2.0, executorch_runtime.KERNEL: 1.0,
+        executorch_runtime.AGAIN: 2.5}))
+    records = executorch_runtime.executorch_records(cli._NoProgress())
+    assert {r.impl: r.extra.get("vs_nn_softsign") for r in records} == {
+        "nn.Softsign": None, executorch_runtime.CORE_ATEN: 1.0, executorch_runtime.KERNEL: 0.5,
+        executorch_runtime.AGAIN: 1.25}
+    assert [(r.kind, r.extra["model"], r.impl) for r in records] == [
+        ("executorch", "mlp", "nn.Softsign"), ("executorch", "mlp", "softsign_ext core ATen"),
+        ("executorch", "mlp", "softsign_ext kernel"), ("executorch", "mlp", "nn.Softsign again"),
+        ("executorch", "activation", "nn.Softsign"), ("executorch", "activation", "softsign_ext kernel"),
+        ("executorch", "activation", "nn.Softsign again")]
+    table = report.format_table(records)
+    assert "ExecuTorch runtime (xnnpack" in table and "ExecuTorch runtime (portable" in table
+    assert "softsign_ext core ATen: exported through softsign_ext.executorch.to_core_aten" in table
+
+
+def test_a_wrong_executorch_program_fails_the_check(monkeypatch):
+    pytest.importorskip("executorch", reason="executorch is not installed (CI's executorch step has it)")
+    from softsign_ext.bench import executorch_runtime
+    monkeypatch.setattr(executorch_runtime, "CASES", {"activation": ("portable", (4, 64))})
+    monkeypatch.setattr(executorch_runtime, "Softsign", torch.nn.Tanh)
+    with pytest.raises(AssertionError, match="softsign_ext kernel differs from nn.Softsign"):
+        executorch_runtime.executorch_records(cli._NoProgress())
