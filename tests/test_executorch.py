@@ -99,6 +99,18 @@ def test_fused_kernel_gives_the_cpu_kernels_bits(dtype):
     assert torch.equal(bits(result[~nan]), bits(expected[~nan]))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
+def test_core_aten_form_takes_half_types(dtype, backend):
+    class Activation(nn.Module):
+        def forward(self, x):
+            return softsign_ext.softsign(x)
+
+    x = random_input((64, 32), dtype, with_specials=False)
+    _calls, program = _program(Activation(), x, "core_aten", backend, dynamic_batch=False)
+    torch.testing.assert_close(_run(program, x), torch.nn.functional.softsign(x))
+
+
 def test_fused_kernel_promotes_integer_inputs():
     class Activation(nn.Module):
         def forward(self, x):
