@@ -49,6 +49,7 @@ JOBS = (("copy", "forward"), ("softsign_ext", "forward"), ("softsign_ext", "back
         ("eager", "forward"), ("triton", "forward"))
 NCU_DTYPES = ("float32", "bfloat16", "float16")
 MARKER_KERNEL = "spin_kernel"  # torch.cuda._sleep's kernel, between the jobs' kernels
+DROPPED = "ncu_target: left out"  # the target's line for a job that failed unprofiled
 PERMISSION_HELP = (
     "ncu cannot read this GPU's performance counters ({code}): profiling is restricted to administrators. "
     "Run as root, or let every user profile by loading the NVIDIA driver with "
@@ -160,7 +161,13 @@ def ncu_records(dtypes: list[str], shape: tuple[int, ...], device: torch.device,
             raise NcuUnavailable(f"ncu exited with {done.returncode} and profiled {len(kernels)} kernels: "
                                  + (done.stderr.strip() or done.stdout.strip())[-2000:])
         stall = stall_metric(kernels)
-        for (impl, direction), found in split_jobs(kernels, jobs).items():
+        dropped = {line.removeprefix(DROPPED).strip().split(":")[0] for line in done.stdout.splitlines()
+                   if line.startswith(DROPPED)}
+        for line in done.stdout.splitlines():
+            if line.startswith(DROPPED):
+                print(f"{dtype}: {line.removeprefix(DROPPED).strip()}", file=sys.stderr)
+        ran = [job for job in jobs if job[0] not in dropped]
+        for (impl, direction), found in split_jobs(kernels, ran).items():
             for kernel in found:
                 metrics = {key: kernel[key] for key in METRICS}
                 milliseconds = kernel["duration_ns"] / 1e6

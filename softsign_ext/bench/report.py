@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import textwrap
+from typing import Optional
 
 from .cases import DTYPES
 from .common import format_shape
@@ -34,7 +36,8 @@ How to read the tables below (one per dtype and shape):
               (the result's own size: no temporary)""",
     "ncu": """\
 How to read the Nsight Compute tables: one row per kernel of one call, as ncu profiled it.
-  rows        copy = x.clone(), the floor; softsign_ext = its forward and backward kernels;
+  rows        copy = torch.neg(x), a copy's traffic in a kernel (x.clone() is a cudaMemcpy, which
+              ncu does not profile), the floor; softsign_ext = its forward and backward kernels;
               compile = torch.compile(F.softsign)'s Triton kernel; eager = F.softsign's kernels (abs,
               add, div); triton = softsign_ext's Triton kernel; submission NAME = a --submission file's
   ms          the kernel's duration (lower is better); DRAM GB/s: bytes moved to and from DRAM per
@@ -180,23 +183,41 @@ def _onnx_table(title: str, rows: list[Record]) -> list[str]:
 
 
 def _kernel_label(name: str) -> str:
-    """A kernel's name without its return type and template arguments, cut to fit a column."""
-    name = name.removeprefix("void ").split("<")[0].split("(")[0]
-    return name if len(name) <= 40 else name[:39] + "~"
+    """A kernel's name without its return type and arguments, and of its template arguments
+    the functor (ATen's elementwise kernels are told apart by it), cut to fit a column."""
+    base = name.removeprefix("void ").split("<")[0].split("(")[0].split("::")[-1]
+    functor = re.findall(r"(\w+Functor\w*)", name)
+    label = base + (f"<{functor[-1]}>" if functor else "")
+    return label if len(label) <= 44 else label[:43] + "~"
 
 
 def _ncu_table(title: str, rows: list[Record]) -> list[str]:
     stall = rows[0].extra["stall_metric"]
     lines = [f"\nNsight Compute, {title} on {rows[0].device}: {TIMINGS['ncu']}"]
-    lines.append(f"  {'impl':<18}{'direction':<10}{'kernel':<41}{'ms':>8}{'DRAM GB/s':>10}{'DRAM %':>8}"
+    lines.append(f"  {'impl':<18}{'direction':<10}{'kernel':<50}{'ms':>8}{'DRAM GB/s':>10}{'DRAM %':>8}"
                  f"{'L2 hit %':>9}{'stall %':>8}")
+    # One row per kernel, launches of the same kernel in a row (ATen splits a tensor of more
+    # than 2^31 bytes into several) as one: "×N", their total time and their mean counters.
+    runs: list[list[Record]] = []
     for r in rows:
-        metrics = r.extra["metrics"]
-        cells = [f"{metrics[key]:>{width}.1f}" if metrics[key] is not None else f"{'n/a':>{width}}"
+        if runs and (runs[-1][0].impl, runs[-1][0].direction, runs[-1][0].extra["kernel"]) == \
+                (r.impl, r.direction, r.extra["kernel"]):
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    for run in runs:
+        first = run[0]
+
+        def mean(key: str) -> Optional[float]:
+            values = [r.extra["metrics"][key] for r in run]
+            return None if None in values else statistics.fmean(values)
+        cells = [f"{mean(key):>{width}.1f}" if mean(key) is not None else f"{'n/a':>{width}}"
                  for key, width in (("dram_pct", 8), ("l2_hit_pct", 9), (stall, 8))]
-        gbps = f"{r.gbps:>10.0f}" if r.gbps is not None else f"{'n/a':>10}"
-        lines.append(f"  {r.impl:<18}{r.direction:<10}{_kernel_label(r.extra['kernel']):<41}{r.median_ms:>8.3f}{gbps}"
-                     + "".join(cells))
+        gbps = [r.gbps for r in run]
+        gbps_cell = f"{statistics.fmean(gbps):>10.0f}" if None not in gbps else f"{'n/a':>10}"
+        name = _kernel_label(first.extra["kernel"]) + (f" x{len(run)}" if len(run) > 1 else "")
+        lines.append(f"  {first.impl:<18}{first.direction:<10}{name:<50}{sum(r.median_ms for r in run):>8.3f}"
+                     f"{gbps_cell}" + "".join(cells))
     lines.append(f"  stall %: {NCU_METRICS[stall]}")
     return lines
 
