@@ -494,18 +494,22 @@ NCU_SAMPLE = pathlib.Path(__file__).parent / "data" / "ncu_sample.csv"
 def test_ncu_csv_is_parsed_kernel_by_kernel():
     from softsign_ext.bench import ncu
     kernels = ncu.parse_ncu_csv(NCU_SAMPLE.read_text())
-    assert [k["kernel"] for k in kernels] == ["spin_kernel", "vectorized_elementwise_kernel", "spin_kernel",
-                                             "abs_kernel_cuda", "add_kernel"]
-    copy = kernels[1]
-    assert copy["dram_pct"] == 90.07 and copy["l2_hit_pct"] == 51.06 and copy["duration_ns"] == 4276544
-    assert copy["dram_bytes_per_second"] == 3012345678901.25  # thousands separators read
-    assert copy["memory_dependency_stall_pct"] is None and copy["long_scoreboard_stall_pct"] == 85.12  # n/a read
-    groups = ncu.split_jobs(kernels, [("copy", "forward"), ("eager", "forward")])
-    assert [k["kernel"] for k in groups[("eager", "forward")]] == ["abs_kernel_cuda", "add_kernel"]
-    with pytest.raises(RuntimeError, match="profiled 2 jobs where 3 ran"):
-        ncu.split_jobs(kernels, [("copy", "forward"), ("eager", "forward"), ("compile", "forward")])
+    names = [k["kernel"] for k in kernels]
+    assert len(names) == 7 and names[2].startswith("void softsign_ext::flat_kernel<4, 0, float, 1, ")
+    assert names[6] == "triton_poi_fused_abs_add_div_0"
+    forward = kernels[2]
+    assert forward["dram_pct"] == 88.71 and forward["l2_hit_pct"] == 50.74 and forward["duration_ns"] == 3012928
+    assert forward["dram_bytes_per_second"] == 4268600123202.41  # thousands separators read
+    # H200: no memory-dependency counter (ncu leaves its column out), the long scoreboard instead
+    assert forward["memory_dependency_stall_pct"] is None and forward["long_scoreboard_stall_pct"] == 89.89
+    jobs = [("copy", "forward"), ("softsign_ext", "forward"), ("softsign_ext", "backward"), ("compile", "forward")]
+    groups = ncu.split_jobs(kernels, jobs)
+    assert groups[("copy", "forward")] == []  # a job without a kernel (x.clone() is a cudaMemcpy)
+    assert [k["kernel"] for k in groups[("compile", "forward")]] == ["triton_poi_fused_abs_add_div_0"]
+    with pytest.raises(RuntimeError, match="profiled 4 jobs where 5 ran"):
+        ncu.split_jobs(kernels, jobs + [("eager", "forward")])
     assert ncu.stall_metric(kernels) == "long_scoreboard_stall_pct"
-    kernels[1]["memory_dependency_stall_pct"] = 12.0  # a GPU that has the seed's counter
+    kernels[2]["memory_dependency_stall_pct"] = 12.0  # a GPU that has the seed's counter
     assert ncu.stall_metric(kernels) == "memory_dependency_stall_pct"
     assert ncu.parse_ncu_csv("==PROF== no kernels were profiled\n") == []
 
@@ -520,7 +524,8 @@ def _fake_ncu(monkeypatch, stdout: str, returncode: int = 0):
         calls.append(command)
         return subprocess.CompletedProcess(command, returncode, stdout, "")
     monkeypatch.setattr(ncu.subprocess, "run", run)
-    monkeypatch.setattr(ncu, "JOBS", (("copy", "forward"), ("eager", "forward")))
+    monkeypatch.setattr(ncu, "JOBS", (("copy", "forward"), ("softsign_ext", "forward"), ("softsign_ext", "backward"),
+                                      ("compile", "forward")))
     monkeypatch.setattr(ncu, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
     return calls
 
@@ -532,21 +537,34 @@ def test_ncu_records_table_and_json(monkeypatch, tmp_path, capsys):
     command = calls[0]
     assert "--clock-control" in command and command[command.index("--clock-control") + 1] == "none"
     assert (tmp_path / "ncu_float32.csv").read_text() == NCU_SAMPLE.read_text()
-    assert [(r.kind, r.impl, r.extra["kernel"]) for r in records] == [
-        ("ncu", "copy", "vectorized_elementwise_kernel"), ("ncu", "eager", "abs_kernel_cuda"),
-        ("ncu", "eager", "add_kernel")]
-    copy = records[0]
-    assert copy.median_ms == pytest.approx(4.276544) and copy.gbps == pytest.approx(3012.34567890125)
+    assert [(r.kind, r.impl, r.direction) for r in records] == [
+        ("ncu", "softsign_ext", "forward"), ("ncu", "softsign_ext", "backward"), ("ncu", "compile", "forward")]
+    forward = records[0]
+    assert forward.median_ms == pytest.approx(3.012928) and forward.gbps == pytest.approx(4268.60012320241)
     path = tmp_path / "ncu.json"
     from softsign_ext.bench.records import read_json, write_json
     write_json(records, str(path))
     assert cli.main(["--from-json", str(path)]) == 0
     table = capsys.readouterr().out
     assert "Nsight Compute, float32 4096x393216 on NVIDIA H100 80GB HBM3" in table
-    row = next(line for line in table.splitlines() if line.strip().startswith("copy"))
-    assert row.split()[-5:] == ["4.277", "3012", "90.1", "51.1", "85.1"]
+    row = next(line for line in table.splitlines() if line.strip().startswith("softsign_ext      forward"))
+    assert row.split()[-5:] == ["3.013", "4269", "88.7", "50.7", "89.9"]
     assert "stall %: smsp__warp_issue_stalled_long_scoreboard_per_warp_active.pct" in table
-    assert read_json(str(path))[0].extra["metrics"]["dram_pct"] == 90.07
+    assert read_json(str(path))[0].extra["metrics"]["dram_pct"] == 88.71
+
+
+def test_ncu_table_joins_split_launches():
+    # ATen splits a tensor of more than 2^31 bytes into several launches of one kernel.
+    def record(kernel, ms):
+        return report.Record(kind="ncu", impl="eager", direction="forward", dtype="float32", shape=[4, 4],
+                             median_ms=ms, mean_ms=ms, device="GPU", timing="ncu", gbps=4000.0,
+                             extra={"kernel": kernel, "stall_metric": "long_scoreboard_stall_pct",
+                                    "metrics": {"dram_pct": 88.0, "l2_hit_pct": 50.0, "long_scoreboard_stall_pct": 80.0}})
+    abs_kernel = "void native::vectorized_elementwise_kernel<4, native::AbsFunctor<float>, std::array<char *, 2>>(int)"
+    table = report.format_table([record(abs_kernel, 0.75)] * 4 + [record("other", 1.0)])
+    rows = [line for line in table.splitlines() if line.strip().startswith("eager")]
+    assert [row.split()[2:5] for row in rows] == [["vectorized_elementwise_kernel<AbsFunctor>", "x4", "3.000"],
+                                                  ["other", "1.000", "4000"]]
 
 
 def test_ncu_without_counters_says_why_in_one_line(monkeypatch, capsys):
