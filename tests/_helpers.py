@@ -140,3 +140,20 @@ def aoti_package(model, x: torch.Tensor, fusion: bool, path) -> str:
     calling softsign_ext's kernel; returns its path."""
     with torch.no_grad(), softsign_ext.inductor.fusion(fusion):
         return torch._inductor.aoti_compile_and_package(exported(model, x), package_path=str(path))
+
+
+def cmake_program(source: str, build, program: str, **cache: str):
+    """The path of `program`, configured from the CMake project in `source` with the `cache`
+    entries (-DNAME=VALUE) and built in `build`, as a user would; skips without cmake."""
+    import shutil
+    import subprocess
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        pytest.skip("no cmake on PATH (the test extra installs it: pip install cmake)")
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    for command in ([cmake, "-S", source, "-B", str(build), *generator, "-DCMAKE_BUILD_TYPE=Release",
+                     *(f"-D{name}={value}" for name, value in cache.items())],
+                    [cmake, "--build", str(build)]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return build / program

@@ -5,35 +5,23 @@ softsign_ext's kernel) saved here. Its results are checked here against float64 
 and against the same model with nn.Softsign (CPU here, CUDA on a GPU machine)."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
 import torch
-from _helpers import DEVICES, aoti_package, assert_same_values, random_input
+from _helpers import DEVICES, aoti_package, assert_same_values, cmake_program, random_input
 from torch import nn
 
 import softsign_ext
 from softsign_ext.reference import softsign_grad_reference, softsign_reference
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "cpp")
-CMAKE = shutil.which("cmake")
 
 
 @pytest.fixture(scope="module")
 def example_program(tmp_path_factory):
-    if CMAKE is None:
-        pytest.skip("no cmake on PATH (the test extra installs it: pip install cmake)")
-    build = tmp_path_factory.mktemp("cpp_build")
-    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    for command in (
-        [CMAKE, "-S", EXAMPLE, "-B", str(build), *generator, "-DCMAKE_BUILD_TYPE=Release",
-         f"-DCMAKE_PREFIX_PATH={torch.utils.cmake_prefix_path}", f"-DSOFTSIGN_EXT_LIBRARY={softsign_ext.library_path}"],
-        [CMAKE, "--build", str(build)],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True)
-        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    return build / "softsign_example"
+    return cmake_program(EXAMPLE, tmp_path_factory.mktemp("cpp_build"), "softsign_example",
+                         CMAKE_PREFIX_PATH=torch.utils.cmake_prefix_path, SOFTSIGN_EXT_LIBRARY=softsign_ext.library_path)
 
 
 def _models(device):

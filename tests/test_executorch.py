@@ -6,12 +6,11 @@ outputs. These tests need executorch (and softsign_ext built where it is install
 them in .ci/run's executorch step, with executorch's own torch."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
 import torch
-from _helpers import bits, random_input
+from _helpers import bits, cmake_program, random_input
 from torch import nn
 
 pytest.importorskip("executorch", reason="executorch is not installed (pip install executorch; CI runs these tests "
@@ -144,22 +143,10 @@ def test_a_kernel_built_against_another_executorch_is_refused(monkeypatch):
 
 @pytest.fixture(scope="module")
 def cpp_program(tmp_path_factory):
-    cmake = shutil.which("cmake")
-    if cmake is None:
-        pytest.skip("no cmake on PATH (the test extra installs it: pip install cmake)")
     import executorch
-
-    build = tmp_path_factory.mktemp("executorch_cpp_build")
-    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    for command in (
-        [cmake, "-S", EXAMPLE, "-B", str(build), *generator, "-DCMAKE_BUILD_TYPE=Release",
-         f"-DCMAKE_PREFIX_PATH={executorch.__path__[0]}",
-         f"-DSOFTSIGN_EXT_EXECUTORCH_LIBRARY={softsign_ext.executorch.kernel_library_path}"],
-        [cmake, "--build", str(build)],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True)
-        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    return build / "run_program"
+    return cmake_program(EXAMPLE, tmp_path_factory.mktemp("executorch_cpp_build"), "run_program",
+                         CMAKE_PREFIX_PATH=executorch.__path__[0],
+                         SOFTSIGN_EXT_EXECUTORCH_LIBRARY=softsign_ext.executorch.kernel_library_path)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
