@@ -184,9 +184,10 @@ def _onnx_table(title: str, rows: list[Record]) -> list[str]:
 
 def _kernel_label(name: str) -> str:
     """A kernel's name without its return type and arguments, and of its template arguments
-    the functor (ATen's elementwise kernels are told apart by it), cut to fit a column."""
+    the functor or, for a lambda, the op whose kernel made it (elementwise kernels are told apart
+    by these: `AbsFunctor`, our `SoftsignOp`, `neg` of `neg_kernel_cuda`), cut to fit a column."""
     base = name.removeprefix("void ").split("<")[0].split("(")[0].split("::")[-1]
-    functor = re.findall(r"(\w+Functor\w*)", name)
+    functor = re.findall(r"(\w+Functor\w*|\w+Op)\b", name) or re.findall(r"(\w+)_kernel_cuda\b", name)
     label = base + (f"<{functor[-1]}>" if functor else "")
     return label if len(label) <= 44 else label[:43] + "~"
 
