@@ -6,6 +6,8 @@ outputs. These tests need executorch (and softsign_ext built where it is install
 them in .ci/run's executorch step, with executorch's own torch."""
 
 import os
+import platform
+import shutil
 import subprocess
 
 import pytest
@@ -30,6 +32,13 @@ BATCHES = (4, 256)
 def _mlp(activation) -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(64, 64), activation(), nn.Linear(64, 8), activation()).eval()
+
+
+class _Activation(nn.Module):
+    """softsign_ext.softsign alone, as a function call."""
+
+    def forward(self, x):
+        return softsign_ext.softsign(x)
 
 
 def _program(model: nn.Module, x: torch.Tensor, form: str, backend: str, dynamic_batch: bool = True):
@@ -85,12 +94,8 @@ def test_what_each_form_calls(form):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
 def test_fused_kernel_gives_the_cpu_kernels_bits(dtype):
-    class Activation(nn.Module):
-        def forward(self, x):
-            return softsign_ext.softsign(x)
-
     x = random_input((4096,), dtype)  # special values included
-    _calls, program = _program(Activation(), x, "kernel", "portable", dynamic_batch=False)
+    _calls, program = _program(_Activation(), x, "kernel", "portable", dynamic_batch=False)
     result, expected = _run(program, x), softsign_ext.softsign(x)
     assert result.dtype == dtype
     nan = expected.isnan()
@@ -101,22 +106,14 @@ def test_fused_kernel_gives_the_cpu_kernels_bits(dtype):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
 def test_core_aten_form_takes_half_types(dtype, backend):
-    class Activation(nn.Module):
-        def forward(self, x):
-            return softsign_ext.softsign(x)
-
     x = random_input((64, 32), dtype, with_specials=False)
-    _calls, program = _program(Activation(), x, "core_aten", backend, dynamic_batch=False)
+    _calls, program = _program(_Activation(), x, "core_aten", backend, dynamic_batch=False)
     torch.testing.assert_close(_run(program, x), torch.nn.functional.softsign(x))
 
 
 def test_fused_kernel_promotes_integer_inputs():
-    class Activation(nn.Module):
-        def forward(self, x):
-            return softsign_ext.softsign(x)
-
     x = torch.randint(-1000, 1000, (300,), dtype=torch.int32)
-    _calls, program = _program(Activation(), x, "kernel", "portable", dynamic_batch=False)
+    _calls, program = _program(_Activation(), x, "kernel", "portable", dynamic_batch=False)
     assert torch.equal(_run(program, x), softsign_ext.softsign(x))
 
 
@@ -167,3 +164,33 @@ def test_cpp_program_runs_the_programs(cpp_program, form, backend, tmp_path):
         result = torch.from_file(str(tmp_path / "output.bin"), size=batch * 8, dtype=torch.float32).reshape(batch, 8)
         with torch.no_grad():
             torch.testing.assert_close(result, model(x[:batch]))
+
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the per-instruction-set builds are x86-64's")
+@pytest.mark.parametrize("cpu", [None, "Nehalem", "Haswell"],
+                         ids=["this-cpu", "baseline-on-emulated-Nehalem", "x86-64-v3-on-emulated-Haswell"])
+def test_each_instruction_set_build_gives_the_cpu_kernels_bits(cpp_program, cpu, tmp_path):
+    # The kernel's loop is compiled for the baseline, x86-64-v3 and x86-64-v4, and the loader
+    # picks the widest the CPU has: this CPU's own, then qemu-user's emulated Nehalem (no AVX)
+    # and Haswell (AVX2, no AVX-512) make it pick the other two. The C++ program needs no
+    # Python, so it runs whole under emulation.
+    runner = []
+    if cpu is not None:
+        qemu = shutil.which("qemu-x86_64-static")
+        if qemu is None:
+            pytest.skip("no qemu-x86_64-static (Debian: apt-get install qemu-user-static; CI's executorch step has it)")
+        runner = [qemu, "-cpu", cpu]
+    x = random_input((256, 64), torch.float32)  # special values included
+    _calls, program = _program(_Activation(), x, "kernel", "portable", dynamic_batch=False)
+    (tmp_path / "model.pte").write_bytes(program)
+    x.numpy().tofile(tmp_path / "input.bin")
+    done = subprocess.run([*runner, str(cpp_program), str(tmp_path / "model.pte"), "256", "64",
+                           str(tmp_path / "input.bin"), str(tmp_path / "output.bin")],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""}, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = torch.from_file(str(tmp_path / "output.bin"), size=x.numel(), dtype=torch.float32).reshape(x.shape)
+    expected = softsign_ext.softsign(x)
+    nan = expected.isnan()
+    assert torch.equal(result.isnan(), nan)
+    assert torch.equal(bits(result[~nan]), bits(expected[~nan]))

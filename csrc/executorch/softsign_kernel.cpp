@@ -32,16 +32,35 @@ constexpr int64_t kGrainSize = 1 << 15;
 template <typename Out>
 using Compute = std::conditional_t<(sizeof(Out) < sizeof(float)), float, Out>;
 
+// On x86-64 the loop is compiled once per instruction set, as the CPU kernels
+// are per CPU_CAPABILITY: the baseline (SSE2), x86-64-v3 (AVX2, FMA) and
+// x86-64-v4 (AVX-512), and the loader picks the widest the CPU has (GCC's and
+// Clang's function multiversioning). The division is the loop's cost, and
+// each level divides twice as many elements per instruction as the one before.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SOFTSIGN_EXT_PER_INSTRUCTION_SET \
+  __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define SOFTSIGN_EXT_PER_INSTRUCTION_SET
+#endif
+
+template <typename In, typename Out>
+SOFTSIGN_EXT_PER_INSTRUCTION_SET void softsign_range(const In* in, Out* result,
+                                                     int64_t begin,
+                                                     int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    result[i] =
+        static_cast<Out>(softsign_forward(static_cast<Compute<Out>>(in[i])));
+  }
+}
+
 template <typename In, typename Out>
 void softsign_elements(const Tensor& x, Tensor& out) {
   const In* in = x.const_data_ptr<In>();
   Out* result = out.mutable_data_ptr<Out>();
   ::executorch::extension::parallel_for(
       0, x.numel(), kGrainSize, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          result[i] = static_cast<Out>(softsign_forward(
-              static_cast<Compute<Out>>(in[i])));
-        }
+        softsign_range<In, Out>(in, result, begin, end);
       });
 }
 
