@@ -638,6 +638,31 @@ def test_executorch_records_and_table(monkeypatch, capsys, tmp_path):
     assert "softsign_ext core ATen: exported through softsign_ext.executorch.to_core_aten" in table
 
 
+def test_executorch_chain_case_applies_its_activations_in_a_row():
+    from softsign_ext.bench import executorch_runtime
+    x = torch.randn(4, 64)
+    expected = x
+    for _ in range(8):
+        expected = torch.nn.functional.softsign(expected)
+    for activation in (torch.nn.Softsign, softsign_ext.Softsign):
+        torch.testing.assert_close(executorch_runtime._model("activation x8", activation)(x), expected)
+
+
+def test_executorch_models_of_one_shape_get_a_table_each():
+    def record(model, impl, ms):
+        return report.Record(kind="executorch", impl=impl, direction="forward", dtype="float32", shape=[1024, 1024],
+                             median_ms=ms, mean_ms=ms, device="CPU", timing="wall", gbps=None,
+                             extra={"model": model, "backend": "portable", "threads": 2}
+                             | ({} if impl == "nn.Softsign" else {"vs_nn_softsign": ms / 2.0}))
+    table = report.format_table([record("activation", "nn.Softsign", 2.0), record("activation", "softsign_ext kernel", 1.0),
+                                 record("activation x8", "nn.Softsign", 2.0),
+                                 record("activation x8", "softsign_ext kernel", 0.5)])
+    titles = [line for line in table.splitlines() if line.startswith("ExecuTorch runtime")]
+    assert [t.split("threads), ")[1].split(" float32")[0] for t in titles] == ["activation", "activation x8"]
+    assert [line.split()[-1] for line in table.splitlines() if line.strip().startswith("softsign_ext kernel")] == [
+        "0.500", "0.250"]
+
+
 def test_a_wrong_executorch_program_fails_the_check(monkeypatch):
     pytest.importorskip("executorch", reason="executorch is not installed (CI's executorch step has it)")
     from softsign_ext.bench import executorch_runtime

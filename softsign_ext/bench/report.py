@@ -259,10 +259,12 @@ GRAPH_DRAWS_NOTE = ("draws (--graph-draws): each compiled afresh; a drawn row's 
 def format_table(records: list[Record]) -> str:
     groups: dict[tuple, list[Record]] = {}
     for r in records:
-        groups.setdefault((r.kind, r.extra.get("graph"), r.dtype, tuple(r.shape), r.layout), []).append(r)
+        # A graph's or a model's records apart from another's of the same input.
+        model = r.extra.get("graph", r.extra.get("model"))
+        groups.setdefault((r.kind, model, r.dtype, tuple(r.shape), r.layout), []).append(r)
     kinds = dict.fromkeys(r.kind for r in records)
     lines = ["\n" + LEGENDS[kind] for kind in kinds if kind in LEGENDS]
-    for (kind, _graph, dtype, shape, layout), rows in groups.items():
+    for (kind, _model, dtype, shape, layout), rows in groups.items():
         title = f"{dtype} {format_shape(shape)}" + ("" if layout == "contiguous" else f" {layout}")
         lines += TABLES[kind](title, rows)
     if any(r.kind == "graph" for r in records):
