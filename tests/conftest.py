@@ -1,4 +1,5 @@
 import os
+import platform
 import sys
 import zlib
 from collections import Counter
@@ -26,6 +27,18 @@ def pytest_configure(config):
         if not softsign_ext.cuda_built():
             raise pytest.UsageError("SOFTSIGN_EXT_REQUIRE_CUDA=1 but this softsign_ext build has no CUDA kernels "
                                     f"({softsign_ext.build_info})")
+
+
+def pytest_report_header(config):
+    """What runs the tests: the machine, torch and its CPU level, the build's CPU levels and
+    the one in use, and where softsign_ext was imported from (a wheel or the checkout)."""
+    machine = f"{platform.machine()}: torch {torch.__version__} at CPU level {torch.backends.cpu.get_cpu_capability()}"
+    try:
+        import softsign_ext
+    except Exception as error:  # its message says how to build; the tests that import it fail with it
+        return f"{machine}; softsign_ext cannot be imported: {error}"
+    return (f"{machine}; softsign_ext CPU builds {', '.join(softsign_ext.build_info['cpu_capabilities'])}, "
+            f"{softsign_ext.cpu_capability()} in use; softsign_ext from {os.path.dirname(softsign_ext.__file__)}")
 
 
 def pytest_collection_finish(session):
