@@ -2,8 +2,8 @@
 
 Importing this package loads the compiled operators ``torch.ops.softsign_ext.softsign``
 and ``torch.ops.softsign_ext.softsign_backward`` (CPU, CUDA and Meta kernels, C++ autograd;
-``_library``), tells torch.compile's Inductor to fuse them (``inductor``) and ExecuTorch's
-runtime, once imported, to run them (``executorch``). This file
+``_library``), tells torch.compile's Inductor to fuse them (``inductor``), and ExecuTorch's
+lowering and runtime, once imported, to decompose and to run them (``executorch``). This file
 only gathers the public names; each module does its own work on import.
 """
 

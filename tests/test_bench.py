@@ -635,7 +635,7 @@ def test_executorch_records_and_table(monkeypatch, capsys, tmp_path):
         ("executorch", "activation", "nn.Softsign again")]
     table = report.format_table(records)
     assert "ExecuTorch runtime (xnnpack" in table and "ExecuTorch runtime (portable" in table
-    assert "softsign_ext core ATen: exported through softsign_ext.executorch.to_core_aten" in table
+    assert "softsign_ext kernel: lowered with softsign_ext.executorch.set_fused_kernel(True)" in table
 
 
 def test_executorch_chain_case_applies_its_activations_in_a_row():

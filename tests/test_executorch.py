@@ -1,14 +1,18 @@
 """ExecuTorch (softsign_ext.executorch): a model with softsign_ext exported to a .pte program
 runs in ExecuTorch's runtime, from Python and from a C++ program (tests/executorch_cpp/), in
-both forms (softsign_ext's fused kernel; core ATen for stock runtimes and delegates),
-portable and with XNNPACK, at two batch sizes of one dynamic-batch export, with eager's
-outputs. These tests need executorch (and softsign_ext built where it is installed); CI runs
-them in .ci/run's executorch step, with executorch's own torch."""
+both forms (core ATen, the default, for every runtime and delegate; softsign_ext's fused
+kernel, with set_fused_kernel), portable and with XNNPACK, at two batch sizes of one
+dynamic-batch export, with eager's outputs. These tests need executorch (and softsign_ext
+built where it is installed); CI runs them in .ci/run's executorch step, with executorch's
+own torch."""
 
 import os
 import platform
 import shutil
 import subprocess
+import sys
+import textwrap
+import types
 
 import pytest
 import torch
@@ -18,13 +22,13 @@ from torch import nn
 pytest.importorskip("executorch", reason="executorch is not installed (pip install executorch; CI runs these tests "
                                          "in .ci/run's executorch step)")
 from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner  # noqa: E402
-from executorch.exir import to_edge_transform_and_lower  # noqa: E402
+from executorch.exir import to_edge, to_edge_transform_and_lower  # noqa: E402
 from executorch.runtime import Runtime  # noqa: E402
 
 import softsign_ext  # noqa: E402
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "executorch_cpp")
-FORMS = ("kernel", "core_aten")
+FORMS = ("core_aten", "kernel")  # the default, and set_fused_kernel(True)
 BACKENDS = ("portable", "xnnpack")
 BATCHES = (4, 256)
 
@@ -41,17 +45,19 @@ class _Activation(nn.Module):
         return softsign_ext.softsign(x)
 
 
+def _calls(edge) -> list[str]:
+    """The operators an edge program calls, in order (delegate calls as executorch_call_delegate)."""
+    return [node.target.__name__ for node in edge.exported_program().graph.nodes
+            if node.op == "call_function" and node.target.__name__ != "getitem"]
+
+
 def _program(model: nn.Module, x: torch.Tensor, form: str, backend: str, dynamic_batch: bool = True):
-    """The operators the program of `model` in `form` for `backend` calls, in order (delegate
-    calls as executorch_call_delegate), and its .pte bytes."""
+    """The operators the program of `model` in `form` for `backend` calls, and its .pte bytes."""
     shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if dynamic_batch else None
     exported = torch.export.export(model, (x,), dynamic_shapes=shapes)
-    if form == "core_aten":
-        exported = softsign_ext.executorch.to_core_aten(exported)
-    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
-    calls = [node.target.__name__ for node in edge.exported_program().graph.nodes
-             if node.op == "call_function" and node.target.__name__ != "getitem"]
-    return calls, edge.to_executorch().buffer
+    with softsign_ext.executorch.fused_kernel(form == "kernel"):
+        edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
+    return _calls(edge), edge.to_executorch().buffer
 
 
 def _run(program: bytes, x: torch.Tensor) -> torch.Tensor:
@@ -82,14 +88,66 @@ def test_what_each_form_calls(form):
     ours = {backend: _program(_mlp(softsign_ext.Softsign), x, form, backend)[0] for backend in BACKENDS}
     theirs = {backend: _program(_mlp(nn.Softsign), x, "core_aten", backend)[0] for backend in BACKENDS}
     if form == "kernel":
-        # One fused kernel per activation where nn.Softsign's program makes abs, add and div.
+        # One fused kernel per activation where nn.Softsign's program makes abs, add and div;
+        # with XNNPACK, the kernel between delegate calls.
         activation = ("softsign_ext.softsign.default", "aten.abs.default", "aten.add.Tensor", "aten.div.Tensor")
         assert [c for c in ours["portable"] if c in activation] == ["softsign_ext.softsign.default"] * 2
         assert [c for c in theirs["portable"] if c in activation] == list(activation[1:]) * 2
+        assert ours["xnnpack"] == ["executorch_call_delegate", "softsign_ext.softsign.default"] * 2
     else:
         # nn.Softsign's program exactly: XNNPACK takes the whole model in one call.
         assert ours == theirs
         assert ours["xnnpack"].count("executorch_call_delegate") == 1
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_to_edge_lowers_as_to_edge_transform_and_lower(form):
+    # ExecuTorch's other lowering entry point takes the same decomposition table.
+    model, x = _mlp(softsign_ext.Softsign), torch.randn(4, 64)
+    exported = torch.export.export(model, (x,))
+    with softsign_ext.executorch.fused_kernel(form == "kernel"):
+        edge = to_edge(exported)
+    assert _calls(edge) == _program(model, x, form, "portable", dynamic_batch=False)[0]
+    torch.testing.assert_close(_run(edge.to_executorch().buffer, x), model(x))
+
+
+@pytest.mark.parametrize("first", ["softsign_ext", "executorch.exir"])
+def test_the_default_is_core_aten_whichever_is_imported_first(first):
+    # softsign_ext adds its decomposition to ExecuTorch's lowering when that is imported, or at
+    # its own import where ExecuTorch's came first (the lowering's modules then hold the table
+    # function by name already). A fresh interpreter, so that neither is imported yet.
+    second = "executorch.exir" if first == "softsign_ext" else "softsign_ext"
+    code = textwrap.dedent(f"""
+        import {first}, {second}
+        import torch, softsign_ext
+        from executorch.exir import to_edge, to_edge_transform_and_lower
+        for lower in (to_edge, to_edge_transform_and_lower):
+            for module in (softsign_ext.Softsign(), torch.nn.Softsign()):
+                edge = lower(torch.export.export(module, (torch.randn(8),)))
+                print(*[n.target.__name__ for n in edge.exported_program().graph.nodes if n.op == "call_function"])
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    ours_to_edge, theirs_to_edge, ours, theirs = done.stdout.splitlines()
+    assert (ours_to_edge, ours) == (theirs_to_edge, theirs)  # nn.Softsign's programs
+
+
+def test_fused_kernel_setting():
+    executorch = softsign_ext.executorch
+    assert not executorch.fused_kernel_enabled()  # the default
+    assert executorch.set_fused_kernel(True) is False
+    try:
+        assert executorch.fused_kernel_enabled()
+        with executorch.fused_kernel(False):
+            assert not executorch.fused_kernel_enabled()
+        assert executorch.fused_kernel_enabled()
+    finally:
+        assert executorch.set_fused_kernel(False) is True
+    with pytest.raises(ValueError), executorch.fused_kernel():
+        raise ValueError  # the block's error passes through, and the setting comes back
+    assert not executorch.fused_kernel_enabled()
+    with pytest.raises(TypeError, match="takes True or False"):
+        executorch.set_fused_kernel(1)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
@@ -124,11 +182,31 @@ def test_kernel_library_needs_no_torch():
     assert [line for line in needed.splitlines() if "NEEDED" in line and ("[libtorch" in line or "[libc10" in line)] == []
 
 
-def test_a_build_without_the_kernel_says_what_to_do(monkeypatch):
+def test_a_build_without_the_kernel_refuses_the_fused_form_at_export(monkeypatch):
     monkeypatch.setattr(softsign_ext.executorch, "kernel_library_path", None)
     monkeypatch.setattr(softsign_ext.executorch, "_loaded", None)
-    with pytest.raises(RuntimeError, match=r"(?s)without its ExecuTorch kernel.*to_core_aten"):
-        softsign_ext.executorch.check_runtime_kernels()
+    with pytest.raises(RuntimeError, match=r"(?s)without its ExecuTorch kernel.*set_fused_kernel off"):
+        softsign_ext.executorch.set_fused_kernel(True)
+    assert not softsign_ext.executorch.fused_kernel_enabled()
+    # The default form needs no kernel of softsign_ext's.
+    assert "softsign_ext.softsign.default" not in _program(_Activation(), torch.randn(8), "core_aten", "portable", dynamic_batch=False)[0]
+
+
+def test_to_core_aten_gives_nn_softsigns_exported_program():
+    # For consumers of exported programs other than ExecuTorch's lowering.
+    x = torch.randn(4, 64)
+    model = _mlp(softsign_ext.Softsign)
+    ours = softsign_ext.executorch.to_core_aten(torch.export.export(model, (x,)))
+    theirs = torch.export.export(_mlp(nn.Softsign), (x,))
+    assert ([str(n.target) for n in ours.graph.nodes if n.op == "call_function"]
+            == [str(n.target) for n in theirs.graph.nodes if n.op == "call_function"])
+    torch.testing.assert_close(ours.module()(x), model(x))
+
+
+def test_an_executorch_without_the_table_function_gets_a_warning():
+    tracer = types.ModuleType(softsign_ext.executorch.TABLE_MODULES[0])
+    with pytest.warns(UserWarning, match=r"cannot add its decomposition to ExecuTorch's lowering.*to_core_aten"):
+        softsign_ext.executorch._add_decompositions(tracer)
 
 
 def test_a_kernel_built_against_another_executorch_is_refused(monkeypatch):

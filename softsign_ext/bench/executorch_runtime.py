@@ -1,11 +1,11 @@
 """The ExecuTorch section (``--executorch``): ExecuTorch's runtime (Python bindings, the host
 CPU) on programs exported with nn.Softsign and with softsign_ext, in the same run;
-nn.Softsign's program loaded a second time is the A/A. Two cases:
+nn.Softsign's program loaded a second time is the A/A. The cases:
 
 - ``mlp``, XNNPACK: ``nn.Sequential(Linear(64, 64), act, Linear(64, 8), act)`` at a batch of
-  256 lowered with ``XnnpackPartitioner``: softsign_ext in both forms, core ATen
-  (``softsign_ext.executorch.to_core_aten``: one XNNPACK call, as nn.Softsign's) and its
-  kernel (the delegate split around softsign_ext's kernel).
+  256 lowered with ``XnnpackPartitioner``: softsign_ext in both forms of
+  ``softsign_ext.executorch``, core ATen (the default: one XNNPACK call, as nn.Softsign's) and
+  its fused kernel (``set_fused_kernel``: the delegate split around softsign_ext's kernel).
 - ``activation``, portable: the activation alone on a tensor of 2^20 and more elements, no
   delegate: softsign_ext's fused kernel against nn.Softsign's abs, add and div.
 - ``activation x8``: eight activations in a row at 2^20 elements, so that what the runtime
@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..executorch import load_kernels, to_core_aten
+from ..executorch import fused_kernel, load_kernels
 from ..modules import Softsign
 from .common import check_agreement, timed_against
 from .records import Record
@@ -41,15 +41,15 @@ def _model(case: str, activation: type[nn.Module]) -> nn.Module:
     return nn.Sequential(nn.Linear(64, 64), activation(), nn.Linear(64, 8), activation()).eval()
 
 
-def _method(model: nn.Module, x: torch.Tensor, backend: str, core_aten: bool):
+def _method(model: nn.Module, x: torch.Tensor, backend: str, fused: bool):
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
     from executorch.runtime import Runtime
 
     exported = torch.export.export(model, (x,))
-    if core_aten:
-        exported = to_core_aten(exported)
-    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
+    with fused_kernel(fused):
+        edge = to_edge_transform_and_lower(exported,
+                                           partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
     program = Runtime.get().load_program(edge.to_executorch().buffer)
     # The method runs on its program's memory: the program must outlive it.
     return program, program.load_method("forward")
@@ -68,13 +68,13 @@ def executorch_records(progress) -> list[Record]:
     for case, (backend, shape) in CASES.items():
         progress.set_postfix_str(f"executorch {case} ({backend})")
         x = torch.randn(shape)
-        programs = {"nn.Softsign": (nn.Softsign, False)}
+        programs = {"nn.Softsign": (nn.Softsign, False)}  # (activation, fused kernel)
         if backend == "xnnpack":
-            programs[CORE_ATEN] = (Softsign, True)
-        programs[KERNEL] = (Softsign, False)
+            programs[CORE_ATEN] = (Softsign, False)
+        programs[KERNEL] = (Softsign, True)
         programs[AGAIN] = (nn.Softsign, False)
-        methods = {impl: _method(_model(case, activation), x, backend, core_aten)
-                   for impl, (activation, core_aten) in programs.items()}
+        methods = {impl: _method(_model(case, activation), x, backend, fused)
+                   for impl, (activation, fused) in programs.items()}
         calls = {impl: (lambda m=method: m.execute([x])[0]) for impl, (_program, method) in methods.items()}
         outputs = {impl: call() for impl, call in calls.items()}
         for impl in programs:

@@ -243,9 +243,10 @@ ONNX_RATIO_NOTE = ("ratio: onnxruntime's time for the model exported with softsi
                    "(below 1: faster).\nA/A: nn.Softsign's model in a second session over the first.")
 EXECUTORCH_RATIO_NOTE = (
     "ratio: ExecuTorch's time for the program over its time for nn.Softsign's program, same run (below 1: "
-    "faster). softsign_ext core ATen: exported through softsign_ext.executorch.to_core_aten (abs, add, div, as "
-    "nn.Softsign; XNNPACK takes the whole model); softsign_ext kernel: softsign_ext's operator kept, run by its "
-    "fused ExecuTorch kernel.\nnn.Softsign again: nn.Softsign's program loaded a second time (the A/A).")
+    "faster). softsign_ext core ATen: lowered as by default (abs, add, div, as nn.Softsign; XNNPACK takes the "
+    "whole model); softsign_ext kernel: lowered with softsign_ext.executorch.set_fused_kernel(True), its operator "
+    "kept and run by its fused ExecuTorch kernel.\nnn.Softsign again: nn.Softsign's program loaded a second time "
+    "(the A/A).")
 TRANSFORM_RATIO_NOTE = ("ratio: softsign_ext's time over F.softsign's under the same transform, mode, dtype and run "
                         "(below 1: faster).\nA/A: F.softsign's same call timed again, over the first: how far two "
                         "timings of the same code differ in this run.")
