@@ -621,21 +621,38 @@ def test_executorch_records_and_table(monkeypatch, capsys, tmp_path):
     pytest.importorskip("executorch", reason="executorch is not installed (CI's executorch step has it)")
     from softsign_ext.bench import executorch_runtime
     monkeypatch.setattr(executorch_runtime, "CASES", {"mlp": ("xnnpack", (8, 64)), "activation": ("portable", (4, 64))})
-    monkeypatch.setattr(common, "time_calls", _fixed_times({
-        "nn.Softsign": 2.0, executorch_runtime.CORE_ATEN: 2.0, executorch_runtime.KERNEL: 1.0,
-        executorch_runtime.AGAIN: 2.5}))
+    wall = {"nn.Softsign": 2.0, executorch_runtime.CORE_ATEN: 2.0, executorch_runtime.KERNEL: 1.0,
+            executorch_runtime.AGAIN: 2.5}
+    monkeypatch.setattr(common, "time_calls", _fixed_times(wall))
+    monkeypatch.setattr(executorch_runtime, "_execute_times",
+                        lambda methods, x: {impl: [wall[impl] / 4] * 3 for impl in methods})
     records = executorch_runtime.executorch_records(cli._NoProgress())
-    assert {r.impl: r.extra.get("vs_nn_softsign") for r in records} == {
-        "nn.Softsign": None, executorch_runtime.CORE_ATEN: 1.0, executorch_runtime.KERNEL: 0.5,
-        executorch_runtime.AGAIN: 1.25}
-    assert [(r.kind, r.extra["model"], r.impl) for r in records] == [
-        ("executorch", "mlp", "nn.Softsign"), ("executorch", "mlp", "softsign_ext core ATen"),
-        ("executorch", "mlp", "softsign_ext kernel"), ("executorch", "mlp", "nn.Softsign again"),
-        ("executorch", "activation", "nn.Softsign"), ("executorch", "activation", "softsign_ext kernel"),
-        ("executorch", "activation", "nn.Softsign again")]
+    ratios = {"nn.Softsign": None, executorch_runtime.CORE_ATEN: 1.0, executorch_runtime.KERNEL: 0.5,
+              executorch_runtime.AGAIN: 1.25}
+    programs = {"mlp": ["nn.Softsign", "softsign_ext core ATen", "softsign_ext kernel", "nn.Softsign again"],
+                "activation": ["nn.Softsign", "softsign_ext kernel", "nn.Softsign again"]}
+    assert [(r.kind, r.extra["model"], r.timing, r.impl, r.extra.get("vs_nn_softsign")) for r in records] == [
+        ("executorch", model, timing, impl, ratios[impl])
+        for model, impls in programs.items() for timing in ("wall", "etdump") for impl in impls]
+    assert [r.median_ms for r in records if r.timing == "etdump"] == [
+        wall[impl] / 4 for impls in programs.values() for impl in impls]
     table = report.format_table(records)
-    assert "ExecuTorch runtime (xnnpack" in table and "ExecuTorch runtime (portable" in table
+    titles = [line.split(": median ms of ")[1] for line in table.splitlines() if line.startswith("ExecuTorch runtime")]
+    assert [title.split(" (")[0] for title in titles] == ["wall-clock time", "ExecuTorch's own time of Method::execute"] * 2
     assert "softsign_ext kernel: lowered with softsign_ext.executorch.set_fused_kernel(True)" in table
+
+
+def test_executorch_execute_times_come_from_etdump(monkeypatch):
+    pytest.importorskip("executorch", reason="executorch is not installed (CI's executorch step has it)")
+    from softsign_ext.bench import executorch_runtime
+    monkeypatch.setattr(executorch_runtime, "ETDUMP_RUNS", 3)
+    x = torch.randn(64, 64)
+    methods = {impl: executorch_runtime._method(executorch_runtime._program_bytes(
+                   executorch_runtime._model("activation", activation), x, "portable", fused), etdump=True)
+               for impl, activation, fused in (("nn", torch.nn.Softsign, False), ("ours", softsign_ext.Softsign, True))}
+    times = executorch_runtime._execute_times(methods, x)
+    assert sorted(times) == ["nn", "ours"]
+    assert all(len(runs) == 3 and all(t > 0 for t in runs) for runs in times.values())
 
 
 def test_executorch_chain_case_applies_its_activations_in_a_row():

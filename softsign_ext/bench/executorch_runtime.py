@@ -21,7 +21,7 @@ from torch import nn
 
 from ..executorch import fused_kernel, load_kernels
 from ..modules import Softsign
-from .common import check_agreement, timed_against
+from .common import check_agreement, device_name, timed_against
 from .records import Record
 
 AGAIN = "nn.Softsign again"
@@ -32,6 +32,8 @@ CASES = {"mlp": ("xnnpack", (256, 64)), "activation": ("portable", (1024, 1024))
 # Activations one after another in a case's model, where more than one.
 IN_A_ROW = {"activation x8": 8}
 AGREEMENT = 1e-6
+# Runs of each program under ExecuTorch's own timing (ETDump).
+ETDUMP_RUNS = 50
 
 
 def _model(case: str, activation: type[nn.Module]) -> nn.Module:
@@ -41,18 +43,45 @@ def _model(case: str, activation: type[nn.Module]) -> nn.Module:
     return nn.Sequential(nn.Linear(64, 64), activation(), nn.Linear(64, 8), activation()).eval()
 
 
-def _method(model: nn.Module, x: torch.Tensor, backend: str, fused: bool):
+def _program_bytes(model: nn.Module, x: torch.Tensor, backend: str, fused: bool) -> bytes:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
-    from executorch.runtime import Runtime
 
     exported = torch.export.export(model, (x,))
     with fused_kernel(fused):
         edge = to_edge_transform_and_lower(exported,
                                            partitioner=[XnnpackPartitioner()] if backend == "xnnpack" else [])
-    program = Runtime.get().load_program(edge.to_executorch().buffer)
+    return edge.to_executorch().buffer
+
+
+def _method(program_bytes: bytes, etdump: bool = False):
+    from executorch.runtime import Runtime
+
+    program = Runtime.get().load_program(program_bytes, enable_etdump=etdump, debug_buffer_size=0)
     # The method runs on its program's memory: the program must outlive it.
     return program, program.load_method("forward")
+
+
+def _execute_times(methods: dict, x: torch.Tensor) -> dict[str, list[float]]:
+    """ExecuTorch's own time of Method::execute (ETDump, ms) for each run of each program:
+    its operators, without the Python bindings' taking in of x and handing back of the output.
+    The programs run round robin, as in timed_against."""
+    import tempfile
+
+    from executorch.devtools import Inspector
+
+    for _ in range(ETDUMP_RUNS):
+        for _program, method in methods.values():
+            method.execute([x])
+    times = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for impl, (program, _method) in methods.items():
+            path = f"{folder}/{len(times)}.etdp"
+            program.write_etdump_result_to_file(path, f"{folder}/debug.bin")
+            events = [event for block in Inspector(etdump_path=path).event_blocks for event in block.events
+                      if event.name == "Method::execute"]
+            times[impl] = events[0].perf_data.raw
+    return times
 
 
 def executorch_jobs() -> int:
@@ -62,7 +91,9 @@ def executorch_jobs() -> int:
 def executorch_records(progress) -> list[Record]:
     """For each case: ExecuTorch's time per call of nn.Softsign's program, softsign_ext's
     (both forms where a delegate takes the model) and nn.Softsign's again, each record's
-    time over nn.Softsign's in extra["vs_nn_softsign"], after checking the outputs agree."""
+    time over nn.Softsign's in extra["vs_nn_softsign"], after checking the outputs agree;
+    timed by the host's clock around the Python call, and by ExecuTorch's own timing of the
+    program's execution (timing "etdump")."""
     load_kernels()
     records = []
     for case, (backend, shape) in CASES.items():
@@ -73,15 +104,25 @@ def executorch_records(progress) -> list[Record]:
             programs[CORE_ATEN] = (Softsign, False)
         programs[KERNEL] = (Softsign, True)
         programs[AGAIN] = (nn.Softsign, False)
-        methods = {impl: _method(_model(case, activation), x, backend, fused)
-                   for impl, (activation, fused) in programs.items()}
+        program_bytes = {impl: _program_bytes(_model(case, activation), x, backend, fused)
+                         for impl, (activation, fused) in programs.items()}
+        methods = {impl: _method(data) for impl, data in program_bytes.items()}
         calls = {impl: (lambda m=method: m.execute([x])[0]) for impl, (_program, method) in methods.items()}
         outputs = {impl: call() for impl, call in calls.items()}
         for impl in programs:
             check_agreement(f"ExecuTorch, {case}", impl, [outputs[impl]], "nn.Softsign", [outputs["nn.Softsign"]],
                             AGREEMENT)
-        records += timed_against("nn.Softsign", "vs_nn_softsign", calls, torch.device("cpu"), "wall",
-                                 {"model": case, "backend": backend, "threads": torch.get_num_threads()},
-                                 kind="executorch", direction="forward", dtype="float32", shape=list(shape))
+        fields = dict(kind="executorch", direction="forward", dtype="float32", shape=list(shape))
+        extra = {"model": case, "backend": backend, "threads": torch.get_num_threads()}
+        records += timed_against("nn.Softsign", "vs_nn_softsign", calls, torch.device("cpu"), "wall", extra, **fields)
+        traced = {impl: _method(data, etdump=True) for impl, data in program_bytes.items()}
+        samples = _execute_times(traced, x)
+        etdump = {impl: Record.from_samples(times, impl=impl, device=device_name(torch.device("cpu")),
+                                            timing="etdump", extra=dict(extra), **fields)
+                  for impl, times in samples.items()}
+        for impl, record in etdump.items():
+            if impl != "nn.Softsign":
+                record.extra["vs_nn_softsign"] = record.median_ms / etdump["nn.Softsign"].median_ms
+        records += etdump.values()
         progress.update()
     return records

@@ -262,10 +262,12 @@ def format_table(records: list[Record]) -> str:
     for r in records:
         # A graph's or a model's records apart from another's of the same input.
         model = r.extra.get("graph", r.extra.get("model"))
-        groups.setdefault((r.kind, model, r.dtype, tuple(r.shape), r.layout), []).append(r)
+        # A graph's table has a column per timing; other kinds, a table per timing.
+        timing = None if r.kind == "graph" else r.timing
+        groups.setdefault((r.kind, model, r.dtype, tuple(r.shape), r.layout, timing), []).append(r)
     kinds = dict.fromkeys(r.kind for r in records)
     lines = ["\n" + LEGENDS[kind] for kind in kinds if kind in LEGENDS]
-    for (kind, _model, dtype, shape, layout), rows in groups.items():
+    for (kind, _model, dtype, shape, layout, _timing), rows in groups.items():
         title = f"{dtype} {format_shape(shape)}" + ("" if layout == "contiguous" else f" {layout}")
         lines += TABLES[kind](title, rows)
     if any(r.kind == "graph" for r in records):

@@ -22,6 +22,8 @@ TIMINGS = {
     "launch": "launch time (CUDA events on an idle GPU, the host's launch path included)",
     "wall": "wall-clock time (host clock)",
     "ncu": "Nsight Compute's kernel duration (one call, replayed for its counters, clocks as found)",
+    "etdump": "ExecuTorch's own time of Method::execute (ETDump): the program's operators, without the Python "
+              "bindings' taking in and handing back of tensors",
 }
 # Timed calls until this much time has passed, within these bounds.
 TIME_BUDGET_S = 0.5
