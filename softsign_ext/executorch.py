@@ -136,6 +136,14 @@ def decompositions() -> dict[torch._ops.OpOverload, Callable]:
     return {torch.ops.softsign_ext.softsign.default: softsign_decomposition}
 
 
+def _kept_where_the_kernel_takes_it(x: torch.Tensor) -> torch.Tensor:
+    # The fused kernel takes what softsign_ext takes but complex (as ExecuTorch's own kernels
+    # do not take complex abs either); those get nn.Softsign's program, which ExecuTorch's
+    # lowering then refuses at export as it refuses nn.Softsign's, instead of a program that
+    # fails on the device. NotImplemented keeps the operator.
+    return F.softsign(x) if x.is_complex() else NotImplemented
+
+
 def to_core_aten(exported_program: torch.export.ExportedProgram) -> torch.export.ExportedProgram:
     """The program with softsign_ext's operator written as abs, add and div (nn.Softsign's
     export), for consumers of exported programs other than ExecuTorch's lowering (which does
@@ -147,7 +155,9 @@ def _with_softsign_ext(table_function: Callable[..., dict]) -> Callable[..., dic
     @functools.wraps(table_function)
     def table(*args, **kwargs):
         table = table_function(*args, **kwargs)
-        if not _fused_kernel:
+        if _fused_kernel:
+            table[torch.ops.softsign_ext.softsign.default] = _kept_where_the_kernel_takes_it
+        else:
             table.update(decompositions())
         return table
 

@@ -192,6 +192,20 @@ def test_a_build_without_the_kernel_refuses_the_fused_form_at_export(monkeypatch
     assert "softsign_ext.softsign.default" not in _program(_Activation(), torch.randn(8), "core_aten", "portable", dynamic_batch=False)[0]
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_complex_inputs_are_refused_at_export_as_nn_softsigns(form):
+    # ExecuTorch's kernels take no complex abs, nor does softsign_ext's: lowering refuses the
+    # program, in either form, as it refuses nn.Softsign's, rather than a program that fails
+    # on the device.
+    x = torch.randn(64, dtype=torch.complex64)
+    errors = []
+    for model, model_form in ((nn.Softsign(), "core_aten"), (_Activation(), form)):
+        with pytest.raises(Exception) as error:
+            _program(model, x, model_form, "portable", dynamic_batch=False)
+        errors.append((type(error.value), str(error.value).split("\n")[0]))
+    assert errors[1] == errors[0]
+
+
 def test_to_core_aten_gives_nn_softsigns_exported_program():
     # For consumers of exported programs other than ExecuTorch's lowering.
     x = torch.randn(4, 64)
