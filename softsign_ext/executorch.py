@@ -137,10 +137,10 @@ def decompositions() -> dict[torch._ops.OpOverload, Callable]:
 
 
 def _kept_where_the_kernel_takes_it(x: torch.Tensor) -> torch.Tensor:
-    # The fused kernel takes what softsign_ext takes but complex (as ExecuTorch's own kernels
-    # do not take complex abs either); those get nn.Softsign's program, which ExecuTorch's
-    # lowering then refuses at export as it refuses nn.Softsign's, instead of a program that
-    # fails on the device. NotImplemented keeps the operator.
+    # The fused kernel takes every dtype softsign_ext takes but complex, which ExecuTorch's
+    # own kernels do not take either (no complex abs). Complex inputs get nn.Softsign's
+    # program, which ExecuTorch's lowering then refuses at export as it refuses nn.Softsign's,
+    # instead of a program that fails on the device. NotImplemented keeps the operator.
     return F.softsign(x) if x.is_complex() else NotImplemented
 
 
@@ -153,7 +153,7 @@ def to_core_aten(exported_program: torch.export.ExportedProgram) -> torch.export
 
 def _with_softsign_ext(table_function: Callable[..., dict]) -> Callable[..., dict]:
     @functools.wraps(table_function)
-    def table(*args, **kwargs):
+    def with_softsign_ext(*args, **kwargs):
         table = table_function(*args, **kwargs)
         if _fused_kernel:
             table[torch.ops.softsign_ext.softsign.default] = _kept_where_the_kernel_takes_it
@@ -161,8 +161,8 @@ def _with_softsign_ext(table_function: Callable[..., dict]) -> Callable[..., dic
             table.update(decompositions())
         return table
 
-    table.softsign_ext_decompositions = True
-    return table
+    with_softsign_ext.softsign_ext_decompositions = True
+    return with_softsign_ext
 
 
 def _add_decompositions(module: ModuleType) -> None:
