@@ -75,10 +75,14 @@ def check_agreement(label: str, impl: str, got: Sequence[torch.Tensor], referenc
 
 def timed_against(reference: str, ratio: str, calls: Mapping[str, Callable[[], object]], device: torch.device,
                   timing: str, extra: dict, **fields) -> list[Record]:
-    """The calls timed round robin (time_calls), a record each with `fields` and its own copy
-    of `extra`; every record but the reference's has its time over the reference's in
-    extra[ratio]."""
-    samples = time_calls(calls, device, timing)
+    """The calls timed round robin (time_calls), their records as records_against makes them."""
+    return records_against(reference, ratio, time_calls(calls, device, timing), device, timing, extra, **fields)
+
+
+def records_against(reference: str, ratio: str, samples: Mapping[str, list[float]], device: torch.device,
+                    timing: str, extra: dict, **fields) -> list[Record]:
+    """A record of each impl's samples (ms per call) with `fields` and its own copy of `extra`;
+    every record but the reference's has its time over the reference's in extra[ratio]."""
     records = {impl: Record.from_samples(times, impl=impl, device=device_name(device), timing=timing,
                                          extra=dict(extra), **fields)
                for impl, times in samples.items()}

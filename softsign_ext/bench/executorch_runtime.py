@@ -21,7 +21,7 @@ from torch import nn
 
 from ..executorch import fused_kernel, load_kernels
 from ..modules import Softsign
-from .common import check_agreement, device_name, timed_against
+from .common import check_agreement, records_against, timed_against
 from .records import Record
 
 AGAIN = "nn.Softsign again"
@@ -75,7 +75,7 @@ def _execute_times(methods: dict, x: torch.Tensor) -> dict[str, list[float]]:
             method.execute([x])
     times = {}
     with tempfile.TemporaryDirectory() as folder:
-        for impl, (program, _method) in methods.items():
+        for impl, (program, _) in methods.items():
             path = f"{folder}/{len(times)}.etdp"
             program.write_etdump_result_to_file(path, f"{folder}/debug.bin")
             events = [event for block in Inspector(etdump_path=path).event_blocks for event in block.events
@@ -116,13 +116,7 @@ def executorch_records(progress) -> list[Record]:
         extra = {"model": case, "backend": backend, "threads": torch.get_num_threads()}
         records += timed_against("nn.Softsign", "vs_nn_softsign", calls, torch.device("cpu"), "wall", extra, **fields)
         traced = {impl: _method(data, etdump=True) for impl, data in program_bytes.items()}
-        samples = _execute_times(traced, x)
-        etdump = {impl: Record.from_samples(times, impl=impl, device=device_name(torch.device("cpu")),
-                                            timing="etdump", extra=dict(extra), **fields)
-                  for impl, times in samples.items()}
-        for impl, record in etdump.items():
-            if impl != "nn.Softsign":
-                record.extra["vs_nn_softsign"] = record.median_ms / etdump["nn.Softsign"].median_ms
-        records += etdump.values()
+        records += records_against("nn.Softsign", "vs_nn_softsign", _execute_times(traced, x), torch.device("cpu"),
+                                   "etdump", extra, **fields)
         progress.update()
     return records
